@@ -1,0 +1,76 @@
+"""What every command shares: the config path from the global option, loaded once and only when needed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from agent.config import ConfigError, Settings, load_settings
+from agent.db.session import make_engine, make_session_factory
+
+REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
+
+# Rich decides colour by itself: colour on a terminal, plain text in pipes and files.
+out = Console()
+err = Console(stderr=True)
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print a clear error to stderr and exit with a meaningful code."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@dataclass
+class AppContext:
+    config_path: Path
+    _settings: Settings | None = None
+    _engine: Engine | None = None
+    _sessions: sessionmaker[Session] | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.config_path)
+            except ConfigError as exc:
+                fail(str(exc))
+        return self._settings
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            s = self.settings()
+            self._engine = make_engine(s.database.url, echo=s.database.echo)
+        return self._engine
+
+    def sessions(self) -> sessionmaker[Session]:
+        if self._sessions is None:
+            self._sessions = make_session_factory(self.engine())
+        return self._sessions
+
+    def rules_path(self) -> Path:
+        """The configured rules folder, or the repository's when no config file exists."""
+        if self._settings is None and not self.config_path.is_file():
+            return REPO_RULES
+        return self.settings().rules_path
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, AppContext):
+        raise RuntimeError("the CLI callback did not set up the context")
+    return obj
+
+
+def rules_dir(ctx: typer.Context | None = None) -> Path:
+    if ctx is None:
+        return REPO_RULES
+    return app_context(ctx).rules_path()

@@ -1,0 +1,1 @@
+"""Statutes as data, the business-day calendar, and deadline arithmetic."""

@@ -1,0 +1,17 @@
+"""Shared fixtures. Fixture modules live in tests/support/ and are imported here by name."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from support.databases import (  # noqa: E402,F401  (fixtures are found by name)
+    db_url,
+    engine,
+    fresh_pg_url,
+    pg_server,
+    sessions,
+    sqlite_url,
+)
