@@ -23,13 +23,14 @@ app = typer.Typer(
 # Command groups in the order they appear in --help. A plain list: no scanning, no import magic.
 COMMAND_MODULES = [
     "agent.commands.db",
-    "agent.commands.deadlines",
-    "agent.commands.classify",
-    "agent.commands.inbound",
-    "agent.commands.outbox",
     "agent.commands.agencies",
-    "agent.commands.requests",
-    "agent.commands.review",
+    "agent.commands.filing",
+    "agent.commands.operators",
+    "agent.commands.inbound",
+    "agent.commands.classify",
+    "agent.commands.deadlines",
+    "agent.commands.followups",
+    "agent.commands.outbox",
     "agent.commands.digest",
     "agent.commands.daemon",
 ]

@@ -1,0 +1,1 @@
+"""Turning data into mail: templates, letters, follow-ups, digests."""

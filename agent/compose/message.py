@@ -1,0 +1,61 @@
+"""Build outgoing EmailMessages with headers that cannot be injected into."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr, make_msgid
+
+
+class HeaderInjectionError(ValueError):
+    """A header value held CR or LF: refused, because it could smuggle extra headers or recipients."""
+
+
+def _clean(name: str, value: str) -> str:
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise HeaderInjectionError(f"{name} contains a line break or NUL; refusing to build the message: {value!r}")
+    return value
+
+
+def new_message_id(domain: str) -> str:
+    """A globally unique Message-ID, fixed when mail is queued so a retry is recognisably the same mail."""
+    return make_msgid(domain=_clean("domain", domain))
+
+
+def build_message(
+    *,
+    sender_name: str,
+    sender_address: str,
+    to: Sequence[str],
+    subject: str,
+    text: str,
+    html: str | None = None,
+    reply_to: str | None = None,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+    message_id: str | None = None,
+    date: dt.datetime | None = None,
+    extra_headers: Sequence[tuple[str, str]] = (),
+) -> EmailMessage:
+    """One place that sets From/To/Subject/threading headers, each checked for CR/LF first."""
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = formataddr((_clean("sender name", sender_name), _clean("sender address", sender_address)))
+    msg["To"] = ", ".join(_clean("recipient", addr) for addr in to)
+    msg["Subject"] = _clean("subject", subject)
+    msg["Date"] = format_datetime(date or dt.datetime.now(dt.timezone.utc))
+    domain = sender_address.rpartition("@")[2] or "localhost"
+    msg["Message-ID"] = _clean("Message-ID", message_id) if message_id else new_message_id(domain)
+    if reply_to:
+        msg["Reply-To"] = _clean("Reply-To", reply_to)
+    if in_reply_to:
+        msg["In-Reply-To"] = _clean("In-Reply-To", in_reply_to)
+    if references:
+        msg["References"] = " ".join(_clean("References", ref) for ref in references)
+    for name, value in extra_headers:
+        msg[_clean("header name", name)] = _clean(name, value)
+    msg.set_content(text)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+    return msg

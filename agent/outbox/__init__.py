@@ -1,0 +1,1 @@
+"""The outbox: every outgoing mail is a row before it is a connection."""

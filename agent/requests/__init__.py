@@ -1,0 +1,1 @@
+"""Requests: our references, reply addresses, and the state machine over agency replies."""
