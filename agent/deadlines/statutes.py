@@ -192,4 +192,5 @@ def load_statutes(directory: Path) -> dict[str, Statute]:
     missing = [j for j in JURISDICTIONS if j not in statutes]
     if missing:
         raise StatuteError(f"{directory}: no statute file for {', '.join(missing)} (expected <ID>.toml)")
-    return statutes
+    # US first, the states in alphabetical order of their names, then DC: the order people scan a list in.
+    return {j: statutes[j] for j in JURISDICTIONS}
