@@ -27,6 +27,9 @@ class Override:
     open: frozenset[date] = frozenset()  # listed holidays the offices in fact keep
 
 
+_NO_OVERRIDE = Override()
+
+
 @lru_cache(maxsize=512)
 def _holiday_dates(jurisdiction: str, first_year: int) -> frozenset[date]:
     years = range(first_year, first_year + _BLOCK)
@@ -61,11 +64,20 @@ class BusinessCalendar:
     """One calendar for all jurisdictions; overrides are data (see rules/statutes/calendar.toml)."""
 
     overrides: Mapping[str, Override] = field(default_factory=dict)
+    # Per-instance memo in front of the shared lru_cache: a plain dict hit is the hot path in a scan.
+    _tables: dict[tuple[str, int], tuple[int, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def _table(self, jurisdiction: str, year: int) -> tuple[int, ...]:
-        if jurisdiction not in JURISDICTIONS:
-            raise KeyError(f"unknown jurisdiction {jurisdiction!r}")
-        return _business_days(jurisdiction, _block_start(year), self.overrides.get(jurisdiction, Override()))
+        key = (jurisdiction, year - year % _BLOCK)
+        table = self._tables.get(key)
+        if table is None:
+            if jurisdiction not in JURISDICTIONS:
+                raise KeyError(f"unknown jurisdiction {jurisdiction!r}")
+            table = _business_days(jurisdiction, key[1], self.overrides.get(jurisdiction, _NO_OVERRIDE))
+            self._tables[key] = table
+        return table
 
     def is_business_day(self, d: date, jurisdiction: str) -> bool:
         table = self._table(jurisdiction, d.year)
