@@ -1,0 +1,1 @@
+"""The long-running process: scheduler, signals, logs, status and the inbox lock."""

@@ -1,0 +1,272 @@
+"""The bodies of the four scheduled jobs: each calls one stage's entry point, then publishes what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import importlib
+import inspect
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from agent.config import Settings
+from agent.daemon import status
+from agent.daemon.locks import PollerLock, poller_lock
+from agent.daemon.ruleset import RuleSet
+
+log = logging.getLogger("agent.daemon")
+
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def stage(module: str, name: str) -> Any | None:
+    """Another engineer's entry point, or None while that stage is not installed (the job then skips)."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        raise
+    except AttributeError:
+        return None
+
+
+def report_dict(report: Any) -> dict[str, Any]:
+    """Whatever a stage returned, as a JSON-friendly dict for status and logs."""
+    if report is None:
+        return {}
+    if dataclasses.is_dataclass(report) and not isinstance(report, type):
+        return {k: v for k, v in dataclasses.asdict(report).items() if _plain(v)}
+    if isinstance(report, dict):
+        return {k: v for k, v in report.items() if _plain(v)}
+    if hasattr(report, "id"):
+        return {"id": getattr(report, "id")}
+    return {"result": str(report)}
+
+
+def _plain(value: Any) -> bool:
+    return isinstance(value, (int, float, str, bool, type(None), list, tuple, dict))
+
+
+class Tracker:
+    """Counts jobs in flight so shutdown can wait for them: APScheduler's asyncio executor would cancel them."""
+
+    def __init__(self) -> None:
+        self._running: dict[str, int] = {}
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def enter(self, job: str) -> None:
+        self._running[job] = self._running.get(job, 0) + 1
+        self._idle.clear()
+
+    def leave(self, job: str) -> None:
+        self._running[job] -= 1
+        if not any(self._running.values()):
+            self._idle.set()
+
+    @property
+    def busy(self) -> list[str]:
+        return [job for job, n in self._running.items() if n]
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
+
+
+class Jobs:
+    """One instance per daemon; holds the inbox connection, the poller lock and the rules between runs."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        sessions: sessionmaker[Session],
+        rules: RuleSet,
+        *,
+        clock: Clock = utcnow,
+        worker_id: str | None = None,
+        lock: PollerLock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.sessions = sessions
+        self.rules = rules
+        self.clock = clock
+        self.worker_id = worker_id or default_worker_id()
+        self.lock = lock or poller_lock(engine, settings.inbox.account)
+        self.tracker = Tracker()
+        self.tz = ZoneInfo(settings.schedule.timezone)
+        self._inbox: Any = None
+        self._missing_logged: set[str] = set()
+        # Set by the runner: brings a job forward (e.g. send at once what a scan just queued).
+        self.nudge: Callable[[str], None] = lambda job_id: None
+        self.next_times: Callable[[], dict[str, str | None]] = dict
+        self.counters: dict[str, int] = {"polls": 0, "sends": 0, "scans": 0, "digests": 0, "errors": 0}
+
+    # -- the four jobs ------------------------------------------------------------------------
+
+    async def poll(self) -> dict[str, Any] | None:
+        return await self._run("poll", self._poll_sync, in_thread=True)
+
+    async def outbox(self) -> dict[str, Any] | None:
+        return await self._run("send", self._drain, in_thread=False)
+
+    async def deadlines(self) -> dict[str, Any] | None:
+        result = await self._run("scan", self._scan_sync, in_thread=True)
+        if result and _queued_something(result):
+            self.nudge("outbox")
+        return result
+
+    async def digest(self) -> dict[str, Any] | None:
+        result = await self._run("digest", self._digest_sync, in_thread=True)
+        if result and result.get("id"):
+            self.nudge("outbox")
+        return result
+
+    def as_mapping(self) -> dict[str, Callable[[], Any]]:
+        return {"poll": self.poll, "outbox": self.outbox, "deadlines": self.deadlines, "digest": self.digest}
+
+    # -- stage calls -------------------------------------------------------------------------
+
+    def _poll_sync(self) -> dict[str, Any] | None:
+        poll_once = stage("agent.inbound.poll", "poll_once")
+        open_inbox = stage("agent.mail.inbox", "open_inbox")
+        if poll_once is None or open_inbox is None:
+            return self._missing("poll", "agent.inbound.poll / agent.mail.inbox")
+        if not self.lock.acquire():
+            return {"skipped": "another daemon holds the inbox lock"}
+        if self._inbox is None:
+            self._inbox = open_inbox(self.settings)
+        try:
+            report = poll_once(self.settings, self.sessions, self._inbox, rules=self.rules.current)
+        except BaseException:
+            # A broken connection is reopened next tick (with the inbox's own backoff).
+            self.close_inbox()
+            raise
+        return report_dict(report)
+
+    async def _drain(self) -> dict[str, Any] | None:
+        drain_once = stage("agent.outbox.send", "drain_once")
+        if drain_once is None:
+            return self._missing("send", "agent.outbox.send")
+        report = await drain_once(self.settings, self.sessions, worker_id=self.worker_id, now=self.clock())
+        return report_dict(report)
+
+    def _scan_sync(self) -> dict[str, Any] | None:
+        scan_once = stage("agent.followups.scan", "scan_once")
+        if scan_once is None:
+            return self._missing("scan", "agent.followups.scan")
+        today = self.clock().astimezone(self.tz).date()
+        return report_dict(scan_once(self.sessions, self.settings, today=today))
+
+    def _digest_sync(self) -> dict[str, Any] | None:
+        queue_weekly_digest = stage("agent.digest.send", "queue_weekly_digest")
+        if queue_weekly_digest is None:
+            return self._missing("digest", "agent.digest.send")
+        row = queue_weekly_digest(self.sessions, self.settings, self.clock())
+        return {"id": row.id, "queued": True} if row is not None else {"queued": False}
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    async def _run(self, name: str, func: Callable[[], Any], *, in_thread: bool) -> dict[str, Any] | None:
+        self.tracker.enter(name)
+        started = time.monotonic()
+        try:
+            try:
+                if in_thread:
+                    result = await asyncio.to_thread(func)
+                else:
+                    result = func()
+                    if inspect.isawaitable(result):
+                        result = await result
+            except Exception as exc:  # noqa: BLE001 - a failing job is logged and retried next tick, never fatal
+                self.counters["errors"] += 1
+                log.error("%s failed: %s", name, exc, exc_info=True, extra={"job": name})
+                await asyncio.to_thread(self._publish, name, {"ok": False, "error": f"{type(exc).__name__}: {exc}"}, exc)
+                return None
+            if result is None:
+                return None
+            elapsed = round(time.monotonic() - started, 3)
+            self.counters[{"poll": "polls", "send": "sends", "scan": "scans", "digest": "digests"}[name]] += 1
+            log.info("%s done", name, extra={"job": name, "seconds": elapsed, **_prefixed(result)})
+            await asyncio.to_thread(self._publish, name, {"ok": True, "seconds": elapsed, **result}, None)
+            return result
+        finally:
+            self.tracker.leave(name)
+
+    def _publish(self, name: str, value: dict[str, Any], exc: BaseException | None) -> None:
+        """Status is best effort: a failure to write it is logged, never allowed to fail the job."""
+        now = self.clock()
+        try:
+            with self.sessions.begin() as session:
+                status.publish(session, name, {"at": now.isoformat(), "worker": self.worker_id, **value})
+                if exc is not None:
+                    status.record_error(session, name, f"{type(exc).__name__}: {exc}", now=now)
+                status.publish(session, "queues", status.queue_sizes(session))
+                status.publish(session, "next_jobs", self.next_times())
+            self.write_status_file()
+        except Exception as err:  # noqa: BLE001
+            log.warning("could not publish status: %s", err, extra={"job": name})
+
+    def write_status_file(self, extra: dict[str, Any] | None = None) -> None:
+        with self.sessions() as session:
+            snap = status.snapshot(session)
+        snap["next_jobs"] = self.next_times()
+        snap["process"] = {"worker": self.worker_id, "pid": os.getpid(), "counters": dict(self.counters)}
+        status.write_status_file(self.settings.daemon.status_file, {**snap, **(extra or {})})
+
+    def publish_daemon(self, state: str, **fields: Any) -> None:
+        try:
+            with self.sessions.begin() as session:
+                status.publish(
+                    session,
+                    "daemon",
+                    {"state": state, "worker": self.worker_id, "pid": os.getpid(), "at": utcnow().isoformat(), **fields},
+                )
+            self.write_status_file()
+        except Exception as err:  # noqa: BLE001
+            log.warning("could not publish daemon state: %s", err)
+
+    def _missing(self, name: str, what: str) -> None:
+        if name not in self._missing_logged:
+            self._missing_logged.add(name)
+            log.warning("%s skipped: %s is not installed", name, what, extra={"job": name})
+        return None
+
+    def close_inbox(self) -> None:
+        inbox, self._inbox = self._inbox, None
+        if inbox is not None and hasattr(inbox, "close"):
+            try:
+                inbox.close()
+            except Exception:  # noqa: BLE001 - closing a dead connection may fail; it is dropped either way
+                pass
+
+    def close(self) -> None:
+        self.close_inbox()
+        self.lock.release()
+
+
+def _queued_something(result: dict[str, Any]) -> bool:
+    return any(isinstance(v, int) and v > 0 for k, v in result.items() if "queued" in k or "followup" in k)
+
+
+def _prefixed(result: dict[str, Any]) -> dict[str, Any]:
+    # Log fields must not collide with LogRecord attributes (e.g. "msg", "name").
+    return {f"r_{k}": v for k, v in result.items() if isinstance(v, (int, float, str, bool))}

@@ -1,0 +1,64 @@
+"""The rules the daemon classifies with, swapped whole on SIGHUP only after the new set validates."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class RulesUnavailable(Exception):
+    """The understanding stage is not installed, so there are no rules to load."""
+
+
+def load_rules(rules_dir: Path) -> Any:
+    """Validate everything in rules/ (raises agent.pipeline.rules.RulesError naming file and key)."""
+    try:
+        module = importlib.import_module("agent.pipeline.understand")
+    except ModuleNotFoundError as exc:
+        if exc.name == "agent.pipeline.understand":
+            raise RulesUnavailable("agent.pipeline.understand is not available") from None
+        raise
+    return module.load_understand_rules(Path(rules_dir))
+
+
+class RuleSet:
+    """Holds the current rules; readers take a reference, so a swap never changes rules under a running job."""
+
+    def __init__(self, rules_dir: Path) -> None:
+        self.rules_dir = Path(rules_dir)
+        self._lock = threading.Lock()
+        self._current: Any = None
+        self.generation = 0
+
+    @property
+    def current(self) -> Any:
+        return self._current
+
+    def load_initial(self) -> None:
+        """At start a bad rule set is fatal: refuse to run rather than discover it on the first message."""
+        try:
+            rules = load_rules(self.rules_dir)
+        except RulesUnavailable as exc:
+            log.warning("running without classification rules: %s", exc)
+            return
+        with self._lock:
+            self._current = rules
+            self.generation += 1
+
+    def reload(self) -> tuple[bool, str]:
+        """Load and validate a new set; swap only when it is whole. Returns (swapped, message)."""
+        try:
+            rules = load_rules(self.rules_dir)
+        except RulesUnavailable as exc:
+            return False, str(exc)
+        except Exception as exc:  # noqa: BLE001 - any failure keeps the old set; the message says why
+            return False, f"{type(exc).__name__}: {exc}"
+        with self._lock:
+            self._current = rules
+            self.generation += 1
+        return True, f"rules reloaded from {self.rules_dir} (generation {self.generation})"

@@ -1,0 +1,75 @@
+"""The four periodic jobs on one APScheduler 3.x AsyncIOScheduler; the jobs only read due rows, so ticks may be late or missed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Mapping
+from zoneinfo import ZoneInfo
+
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from agent.config import ScheduleSettings
+
+JOB_IDS = ("poll", "outbox", "deadlines", "digest")
+
+JobFunc = Callable[[], Awaitable[object]]
+
+
+def build_scheduler(schedule: ScheduleSettings, jobs: Mapping[str, JobFunc]) -> AsyncIOScheduler:
+    """Create (not start) the scheduler with the fixed job ids; unknown or missing ids are a programming error."""
+    if set(jobs) != set(JOB_IDS):
+        raise ValueError(f"jobs must be exactly {JOB_IDS}, got {sorted(jobs)}")
+    tz = ZoneInfo(schedule.timezone)
+    scheduler = AsyncIOScheduler(
+        jobstores={"default": MemoryJobStore()},
+        # A missed tick runs once, late (coalesce), never twice in parallel (max_instances=1).
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        timezone=tz,
+    )
+    now = dt.datetime.now(tz)
+    intervals = {
+        "poll": schedule.poll_seconds,
+        "outbox": schedule.outbox_seconds,
+        "deadlines": schedule.deadline_scan_seconds,
+    }
+    for job_id, seconds in intervals.items():
+        scheduler.add_job(
+            jobs[job_id],
+            IntervalTrigger(seconds=seconds, timezone=tz),
+            id=job_id,
+            name=job_id,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            # The first run is at start: after a restart nothing waits a whole interval.
+            next_run_time=now,
+        )
+    hour, minute = (int(part) for part in schedule.digest_time.split(":"))
+    scheduler.add_job(
+        jobs["digest"],
+        CronTrigger(day_of_week=schedule.digest_day, hour=hour, minute=minute, timezone=tz),
+        id="digest",
+        name="digest",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    return scheduler
+
+
+def run_soon(scheduler: AsyncIOScheduler, job_id: str) -> None:
+    """Bring a job's next run forward to now (USR1, IDLE wake-up, fresh outbox rows)."""
+    job = scheduler.get_job(job_id)
+    if job is not None:
+        job.modify(next_run_time=dt.datetime.now(scheduler.timezone))
+
+
+def next_run_times(scheduler: AsyncIOScheduler) -> dict[str, str | None]:
+    times: dict[str, str | None] = {}
+    for job in scheduler.get_jobs():
+        when = getattr(job, "next_run_time", None)
+        times[job.id] = when.isoformat() if when else None
+    return times

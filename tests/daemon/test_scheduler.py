@@ -1,0 +1,67 @@
+"""The scheduler has exactly the four fixed jobs with the agreed options and triggers."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from agent.config import ScheduleSettings
+from agent.daemon.scheduler import JOB_IDS, build_scheduler, next_run_times, run_soon
+
+
+def _jobs(calls: list[str]):
+    def make(name: str):
+        async def job() -> None:
+            calls.append(name)
+
+        return job
+
+    return {name: make(name) for name in JOB_IDS}
+
+
+def test_jobs_and_options() -> None:
+    schedule = ScheduleSettings(poll_seconds=7, outbox_seconds=11, deadline_scan_seconds=600, digest_day="tue", digest_time="09:30")
+    scheduler = build_scheduler(schedule, _jobs([]))
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == set(JOB_IDS)
+    for job in jobs.values():
+        assert job.coalesce is True and job.max_instances == 1
+    assert isinstance(jobs["poll"].trigger, IntervalTrigger)
+    assert jobs["poll"].trigger.interval == dt.timedelta(seconds=7)
+    assert jobs["outbox"].trigger.interval == dt.timedelta(seconds=11)
+    assert jobs["deadlines"].trigger.interval == dt.timedelta(seconds=600)
+    cron = jobs["digest"].trigger
+    assert isinstance(cron, CronTrigger)
+    tz = ZoneInfo("America/Los_Angeles")
+    fire = cron.get_next_fire_time(None, dt.datetime(2025, 3, 3, 12, 0, tzinfo=tz))  # a Monday
+    assert fire == dt.datetime(2025, 3, 4, 9, 30, tzinfo=tz)
+
+
+def test_wrong_job_set_is_refused() -> None:
+    jobs = _jobs([])
+    jobs.pop("digest")
+    with pytest.raises(ValueError):
+        build_scheduler(ScheduleSettings(), jobs)
+
+
+async def test_interval_jobs_run_at_start_and_run_soon_brings_one_forward() -> None:
+    calls: list[str] = []
+    schedule = ScheduleSettings(poll_seconds=3600, outbox_seconds=3600, deadline_scan_seconds=3600)
+    scheduler = build_scheduler(schedule, _jobs(calls))
+    scheduler.start()
+    try:
+        await asyncio.sleep(0.3)
+        assert sorted(calls) == ["deadlines", "outbox", "poll"]
+        run_soon(scheduler, "poll")
+        await asyncio.sleep(0.3)
+        assert calls.count("poll") == 2
+        times = next_run_times(scheduler)
+        assert set(times) == set(JOB_IDS) and all(times.values())
+    finally:
+        scheduler.shutdown(wait=True)
+        await asyncio.sleep(0)
