@@ -1,0 +1,328 @@
+"""`agent request ...` and `agent campaign ...`: draft, preview and queue letters to one agency or to many."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from agent.commands._context import app_context, err, fail, out
+from agent.compose.render import TemplateError
+from agent.config import Settings
+from agent.db.models import Agency, Campaign, Request
+from agent.filing import campaigns as camp
+from agent.filing.directory import DirectoryError, find_agency, read_agency_file, upsert_agencies
+from agent.filing.letters import AgencyInfo, StatuteBook, list_templates, load_statute_book, render_letter, template_variables
+from agent.filing.requests import FilingError, create_request, get_request, local_date, parse_vars, send_request
+
+request_app = typer.Typer(help="One request to one agency: draft, preview, send.", no_args_is_help=True)
+campaign_app = typer.Typer(help="The same request to many agencies, followed as a whole.", no_args_is_help=True)
+
+VAR_HELP = "Template variable NAME=VALUE (repeatable); VALUE @FILE reads a file, \\n makes a line break."
+PROGRESS_FROM = 10
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _vars(pairs: list[str] | None) -> dict[str, str]:
+    try:
+        return parse_vars(pairs)
+    except FilingError as exc:
+        fail(str(exc), 2)
+
+
+def _book(settings: Settings) -> StatuteBook:
+    try:
+        return load_statute_book(settings.rules_path)
+    except TemplateError as exc:
+        fail(str(exc), 2)
+
+
+def _request_dict(request: Request) -> dict[str, Any]:
+    def iso(value: dt.date | dt.datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": request.id,
+        "reference": request.reference,
+        "agency": request.agency.name,
+        "jurisdiction": request.jurisdiction,
+        "campaign_id": request.campaign_id,
+        "state": request.state,
+        "template": request.template,
+        "variables": request.variables,
+        "reply_address": request.reply_address,
+        "message_id": request.message_id,
+        "to": list(request.agency.emails or []),
+        "subject": request.subject,
+        "filed_at": iso(request.filed_at),
+        "due_date": iso(request.due_date),
+        "extended_due": iso(request.extended_due),
+        "promised_date": iso(request.promised_date),
+        "next_action_date": iso(request.next_action_date),
+        "tracking_numbers": [t.value for t in request.tracking_numbers],
+        "body": request.body,
+    }
+
+
+def _preview(request: Request) -> None:
+    data = _request_dict(request)
+    head = Table(show_header=False, box=None)
+    for key in ("reference", "state", "agency", "to", "reply_address", "subject", "due_date", "next_action_date"):
+        value = data[key]
+        if value:
+            head.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
+    out.print(head)
+    out.print(Panel(request.body, title="letter", expand=False), highlight=False, markup=False)
+
+
+# ---------------------------------------------------------------- requests
+
+
+@request_app.command("new")
+def request_new(
+    ctx: typer.Context,
+    agency_name: str = typer.Option(..., "--agency", "-a", help="Agency name as in `agent agency list`."),
+    template: str = typer.Option(..., "--template", "-t", help="Letter template, e.g. cpra_general, foia_general, alpr."),
+    var: list[str] | None = typer.Option(None, "--var", help=VAR_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the draft as JSON instead of a preview."),
+) -> None:
+    """Create a draft request and show the letter; `agent request send ID` queues it."""
+    app = app_context(ctx)
+    settings = app.settings()
+    variables = _vars(var)
+    with app.sessions().begin() as session:
+        agency = find_agency(session, agency_name)
+        if agency is None:
+            fail(f"no agency named {agency_name!r} (see `agent agency list`)", 2)
+        try:
+            request = create_request(session, agency=agency, template=template, variables=variables, settings=settings, now=_now())
+        except TemplateError as exc:
+            fail(str(exc), 2)
+        data = _request_dict(request)
+        if not as_json:
+            _preview(request)
+            out.print(f"draft {request.reference} (id {request.id}) saved; send it with `agent request send {request.id}`")
+    if as_json:
+        print(json.dumps(data, indent=2))
+
+
+@request_app.command("show")
+def request_show(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help="Request id or our reference (RA-2025-0007)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Show one request: state, dates, addresses and the letter."""
+    with app_context(ctx).sessions().begin() as session:
+        request = get_request(session, key)
+        if request is None:
+            fail(f"no request {key!r}", 1)
+        if as_json:
+            print(json.dumps(_request_dict(request), indent=2))
+        else:
+            _preview(request)
+
+
+@request_app.command("send")
+def request_send(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help="Request id or our reference."),
+) -> None:
+    """Queue a draft in the outbox (the daemon or `agent outbox send` delivers it)."""
+    app = app_context(ctx)
+    settings = app.settings()
+    with app.sessions().begin() as session:
+        request = get_request(session, key)
+        if request is None:
+            fail(f"no request {key!r}", 1)
+        try:
+            row = send_request(session, request, settings, _now())
+        except TemplateError as exc:
+            fail(str(exc), 2)
+        except FilingError as exc:
+            fail(str(exc), 1)
+        out.print(f"{request.reference} queued to {', '.join(row.recipients)} as {row.message_id} (outbox {row.id})", highlight=False)
+
+
+@request_app.command("templates")
+def request_templates(ctx: typer.Context) -> None:
+    """List the letter templates and the variables each one needs."""
+    rules = app_context(ctx).rules_path()
+    table = Table("template", "variables")
+    for name in list_templates(rules):
+        try:
+            names = ", ".join(sorted(template_variables(rules, name)))
+        except TemplateError as exc:
+            names = f"[red]{exc}[/]"
+        table.add_row(name, names)
+    out.print(table)
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+def _campaign_agencies(session: Session, agencies_file: Path | None, jurisdiction: str | None, rules: Path) -> list[Agency]:
+    """The target list: agencies in a CSV (full rows are imported first; a `name`-only file looks them up) or a jurisdiction."""
+    if (agencies_file is None) == (jurisdiction is None):
+        fail("give exactly one of --agencies FILE.csv or --jurisdiction ID", 2)
+    if jurisdiction is not None:
+        found = camp.agencies_by_jurisdiction(session, jurisdiction)
+        if not found:
+            fail(f"no agencies in jurisdiction {jurisdiction.upper()!r} (import some with `agent agency import`)", 2)
+        return found
+    assert agencies_file is not None
+    try:
+        with agencies_file.open(encoding="utf-8-sig", newline="") as fh:
+            rows = [r for r in csv.reader(fh) if r and r[0].strip() and not r[0].lstrip().startswith("#")]
+    except OSError as exc:
+        fail(f"{agencies_file}: cannot read: {exc.strerror}", 2)
+    if rows and [c.strip().lower() for c in rows[0]] == ["name"]:
+        found, missing = camp.agencies_by_name(session, [r[0].strip() for r in rows[1:]])
+        if missing:
+            fail(f"{agencies_file}: not in the directory: {', '.join(missing)}", 2)
+        return found
+    try:
+        parsed = read_agency_file(agencies_file, rules_dir=rules)
+    except DirectoryError as exc:
+        fail(str(exc), 2)
+    upsert_agencies(session, parsed)
+    found, _ = camp.agencies_by_name(session, [row.name for row in parsed])
+    return found
+
+
+def _dry_run(agencies: list[Agency], template: str, variables: dict[str, str], settings: Settings, book: StatuteBook) -> Table:
+    """Render every letter once before asking: a template or jurisdiction problem stops the campaign before it exists."""
+    today = local_date(_now(), settings)
+    per_jurisdiction: Counter[tuple[str, str, str]] = Counter()
+    for agency in agencies:
+        letter = render_letter(
+            settings.rules_path, template, agency=AgencyInfo(agency.name, agency.jurisdiction), variables=variables,
+            identity=settings.identity, reference="RA-PREVIEW", filed_on=today, book=book,
+        )
+        per_jurisdiction[(agency.jurisdiction, letter.citation, letter.due.isoformat())] += 1
+    table = Table("jurisdiction", "statute", "due if sent today", "agencies")
+    for (jur, citation, due), count in sorted(per_jurisdiction.items()):
+        table.add_row(jur, citation, due, str(count))
+    return table
+
+
+@campaign_app.command("new")
+def campaign_new(
+    ctx: typer.Context,
+    template: str = typer.Option(..., "--template", "-t", help="Letter template, e.g. alpr."),
+    agencies_file: Path | None = typer.Option(None, "--agencies", help="CSV of agencies (directory format, or one `name` column)."),
+    jurisdiction: str | None = typer.Option(None, "--jurisdiction", "-j", help="Every agency of this jurisdiction."),
+    var: list[str] | None = typer.Option(None, "--var", help=VAR_HELP),
+    name: str | None = typer.Option(None, "--name", help="A name for the campaign."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """File one request per agency (one thread each), after showing how many and confirming."""
+    app = app_context(ctx)
+    settings = app.settings()
+    variables = _vars(var)
+    book = _book(settings)
+    with app.sessions().begin() as session:
+        agencies = _campaign_agencies(session, agencies_file, jurisdiction, settings.rules_path)
+        try:
+            summary = _dry_run(agencies, template, variables, settings, book)
+        except TemplateError as exc:
+            fail(str(exc), 2)
+        out.print(summary)
+        no_email = [a.name for a in agencies if not a.emails]
+        if no_email:
+            out.print(f"{len(no_email)} agencies have no email address and will stay drafts: {', '.join(no_email)}", highlight=False)
+        if not yes and not typer.confirm(f"File {len(agencies)} requests with template {template!r}?", default=False):
+            out.print("nothing filed")
+            raise typer.Exit(1)
+        now = _now()
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
+                      disable=len(agencies) < PROGRESS_FROM) as bar:
+            drafting = bar.add_task("drafting", total=len(agencies))
+            try:
+                campaign = camp.create_campaign(
+                    session, template=template, agencies=agencies, variables=variables, settings=settings, now=now,
+                    name=name, book=book, on_request=lambda _r: bar.advance(drafting),
+                )
+            except TemplateError as exc:
+                fail(str(exc), 2)
+            queueing = bar.add_task("queueing", total=len(agencies))
+            report = camp.send_campaign(session, campaign, settings, now, book=book, on_request=lambda _r: bar.advance(queueing))
+        campaign_id = campaign.id
+    out.print(f"campaign {campaign_id}: {len(report.queued)} requests queued, {len(report.skipped)} left as drafts")
+    for request_id, why in report.skipped:
+        out.print(f"  request {request_id}: {why}", highlight=False)
+
+
+def _load_campaign(session: Session, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        fail(f"no campaign {campaign_id}", 1)
+    return campaign
+
+
+@campaign_app.command("show")
+def campaign_show(
+    ctx: typer.Context,
+    campaign_id: int = typer.Argument(..., help="Campaign id."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Roll up a campaign: sent, acknowledged, extended, partial, completed, no records, rejected, overdue, review."""
+    app = app_context(ctx)
+    today = local_date(_now(), app.settings())
+    with app.sessions().begin() as session:
+        campaign = _load_campaign(session, campaign_id)
+        roll = camp.rollup(session, campaign, today=today)
+        attention = {
+            r.id: (r.reference, r.agency.name, r.state)
+            for r in camp.campaign_requests(session, campaign)
+            if r.id in set(roll.overdue_ids) | set(roll.review_ids)
+        }
+    if as_json:
+        print(json.dumps(roll.as_dict(), indent=2))
+        return
+    table = Table("", "requests", title=f"campaign {roll.campaign_id}: {roll.name} ({roll.template})")
+    for key in ("total", "queued", "sent", "acknowledged", "extended", "partial", "completed", "no_records", "rejected", "overdue", "needing_review"):
+        value = roll.by_state.get("queued", 0) if key == "queued" else getattr(roll, key)
+        table.add_row(key.replace("_", " "), str(value))
+    out.print(table)
+    out.print("by state: " + ", ".join(f"{s} {n}" for s, n in roll.by_state.items()), highlight=False)
+    if attention:
+        needs = Table("id", "reference", "agency", "state", "why", title="needs attention")
+        for request_id, (reference, agency, state) in attention.items():
+            why = " + ".join(w for w, ids in (("overdue", roll.overdue_ids), ("review", roll.review_ids)) if request_id in ids)
+            needs.add_row(str(request_id), reference, agency, state, why)
+        out.print(needs)
+
+
+@campaign_app.command("withdraw")
+def campaign_withdraw(
+    ctx: typer.Context,
+    campaign_id: int = typer.Argument(..., help="Campaign id."),
+    reason: str = typer.Option("", "--reason", help="Recorded in each request's history."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Withdraw every open request of the campaign and cancel its mail not yet sent."""
+    with app_context(ctx).sessions().begin() as session:
+        campaign = _load_campaign(session, campaign_id)
+        open_count = sum(1 for r in camp.campaign_requests(session, campaign) if r.state not in camp.CLOSED_STATES)
+        if not yes and not typer.confirm(f"Withdraw {open_count} open requests of campaign {campaign_id}?", default=False):
+            raise typer.Exit(1)
+        changed = camp.withdraw_campaign(session, campaign, reason=reason)
+    out.print(f"campaign {campaign_id}: {changed} requests withdrawn")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(request_app, name="request")
+    app.add_typer(campaign_app, name="campaign")

@@ -1,0 +1,1 @@
+"""Filing requests: the agency directory, letters from templates, single requests and campaigns."""

@@ -1,0 +1,209 @@
+"""Campaigns: the same letter to many agencies, one request and one thread each, watched as a whole."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agent.config import Settings
+from agent.db.models import Agency, Campaign, Outbox, Request, ReviewItem
+from agent.filing.letters import StatuteBook, load_statute_book
+from agent.filing.requests import CLOSED_STATES, FilingError, create_request, send_request, withdraw_request
+
+Progress = Callable[[Request], None]
+
+# Still waiting on the agency: these are the requests that can be overdue.
+WAITING_STATES = frozenset({"sent", "acknowledged", "extended", "partial"})
+# The states the rollup always shows, in the order an operator reads them.
+ROLLUP_STATES = (
+    "draft",
+    "queued",
+    "sent",
+    "acknowledged",
+    "extended",
+    "partial",
+    "fee_required",
+    "clarification_needed",
+    "portal",
+    "completed",
+    "no_records",
+    "rejected",
+    "withdrawn",
+    "needs_review",
+)
+
+
+@dataclass(frozen=True)
+class SendReport:
+    queued: tuple[int, ...]  # request ids
+    skipped: tuple[tuple[int, str], ...]  # (request id, why)
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """Where a campaign stands. `sent` counts every request that went out, whatever happened after."""
+
+    campaign_id: int
+    name: str
+    template: str
+    total: int
+    sent: int
+    acknowledged: int
+    extended: int
+    partial: int
+    completed: int
+    no_records: int
+    rejected: int
+    overdue: int
+    needing_review: int
+    by_state: Mapping[str, int] = field(default_factory=dict)
+    overdue_ids: tuple[int, ...] = ()
+    review_ids: tuple[int, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["by_state"] = dict(self.by_state)
+        data["overdue_ids"] = list(self.overdue_ids)
+        data["review_ids"] = list(self.review_ids)
+        return data
+
+
+def create_campaign(
+    session: Session,
+    *,
+    template: str,
+    agencies: Sequence[Agency],
+    variables: Mapping[str, Any],
+    settings: Settings,
+    now: dt.datetime,
+    name: str | None = None,
+    book: StatuteBook | None = None,
+    on_request: Progress | None = None,
+) -> Campaign:
+    """Draft one request per agency in the caller's transaction; a template error aborts the whole campaign."""
+    unique = list({agency.id: agency for agency in agencies}.values())
+    if not unique:
+        raise FilingError("a campaign needs at least one agency")
+    book = book or load_statute_book(settings.rules_path)
+    campaign = Campaign(
+        name=name or f"{template} {now:%Y-%m-%d %H:%M}",
+        template=template,
+        variables=dict(variables),
+    )
+    session.add(campaign)
+    session.flush()
+    for agency in unique:
+        request = create_request(
+            session, agency=agency, template=template, variables=variables, settings=settings, now=now,
+            campaign=campaign, book=book,
+        )
+        if on_request is not None:
+            on_request(request)
+    return campaign
+
+
+def campaign_requests(session: Session, campaign: Campaign) -> list[Request]:
+    return list(session.scalars(select(Request).where(Request.campaign_id == campaign.id).order_by(Request.id)))
+
+
+def send_campaign(
+    session: Session,
+    campaign: Campaign,
+    settings: Settings,
+    now: dt.datetime,
+    *,
+    book: StatuteBook | None = None,
+    on_request: Progress | None = None,
+) -> SendReport:
+    """Queue every draft of the campaign; agencies with no email are skipped and reported, not failed."""
+    book = book or load_statute_book(settings.rules_path)
+    queued: list[int] = []
+    skipped: list[tuple[int, str]] = []
+    for request in campaign_requests(session, campaign):
+        if request.state == "draft":
+            try:
+                send_request(session, request, settings, now, book=book)
+                queued.append(request.id)
+            except FilingError as exc:
+                skipped.append((request.id, str(exc)))
+        if on_request is not None:
+            on_request(request)
+    return SendReport(queued=tuple(queued), skipped=tuple(skipped))
+
+
+def is_overdue(request: Request, today: dt.date) -> bool:
+    """Still waiting on the agency and past the next checkpoint (or, failing that, the due date)."""
+    if request.state not in WAITING_STATES:
+        return False
+    checkpoint = request.next_action_date or request.extended_due or request.due_date
+    return checkpoint is not None and checkpoint < today
+
+
+def rollup(session: Session, campaign: Campaign, *, today: dt.date) -> Rollup:
+    requests = campaign_requests(session, campaign)
+    ids = [r.id for r in requests]
+    with_open_review: set[int] = set()
+    for start in range(0, len(ids), 500):
+        with_open_review.update(
+            session.scalars(
+                select(ReviewItem.request_id).where(
+                    ReviewItem.request_id.in_(ids[start : start + 500]), ReviewItem.state == "open"
+                )
+            )
+        )
+    states = Counter(r.state for r in requests)
+    overdue = tuple(r.id for r in requests if is_overdue(r, today))
+    review = tuple(r.id for r in requests if r.state == "needs_review" or r.id in with_open_review)
+    # Sent = went out at some point: filed_at is set by the sender; queued/draft never left.
+    sent = sum(1 for r in requests if r.filed_at is not None or r.state not in {"draft", "queued", "withdrawn"})
+    return Rollup(
+        campaign_id=campaign.id,
+        name=campaign.name,
+        template=campaign.template,
+        total=len(requests),
+        sent=sent,
+        acknowledged=states["acknowledged"],
+        extended=states["extended"],
+        partial=states["partial"],
+        completed=states["completed"],
+        no_records=states["no_records"],
+        rejected=states["rejected"],
+        overdue=len(overdue),
+        needing_review=len(review),
+        by_state={s: states[s] for s in (*ROLLUP_STATES, *sorted(set(states) - set(ROLLUP_STATES))) if states[s]},
+        overdue_ids=overdue,
+        review_ids=review,
+    )
+
+
+def withdraw_campaign(session: Session, campaign: Campaign, *, actor: str = "operator", reason: str = "") -> int:
+    """Withdraw every open request of the campaign; returns how many changed."""
+    return sum(
+        withdraw_request(session, request, actor=actor, reason=reason or f"campaign {campaign.id} withdrawn")
+        for request in campaign_requests(session, campaign)
+    )
+
+
+def agencies_by_jurisdiction(session: Session, jurisdiction: str) -> list[Agency]:
+    return list(session.scalars(select(Agency).where(Agency.jurisdiction == jurisdiction.upper()).order_by(Agency.name)))
+
+
+def agencies_by_name(session: Session, names: Iterable[str]) -> tuple[list[Agency], list[str]]:
+    """Look agencies up by exact name; returns (found, missing) so a typo is reported, not dropped."""
+    wanted = list(dict.fromkeys(names))
+    found = {a.name: a for a in session.scalars(select(Agency).where(Agency.name.in_(wanted)))}
+    return [found[n] for n in wanted if n in found], [n for n in wanted if n not in found]
+
+
+def outbox_for(session: Session, campaign: Campaign) -> list[Outbox]:
+    return list(
+        session.scalars(
+            select(Outbox).join(Request, Outbox.request_id == Request.id).where(Request.campaign_id == campaign.id)
+        )
+    )

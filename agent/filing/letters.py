@@ -1,0 +1,270 @@
+"""Letters from templates: every letter names the statute and the date its answer is due, from the statutes data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import meta
+
+from agent.compose.render import TemplateError, render, template_env
+from agent.config import IdentitySettings
+from agent.deadlines.calendar import BusinessCalendar, load_calendar
+from agent.deadlines.compute import Deadline, compute_deadline
+from agent.deadlines.statutes import Statute, StatuteError, load_statutes, statute_dir
+
+LETTERS_DIR = "letters"
+SUFFIX = ".txt.j2"
+# The first lines of a rendered template are headers, up to the first blank line.
+HEADER_KEYS = ("subject", "jurisdictions")
+# Names the letter machinery supplies; a --var with one of these names would silently be ignored.
+RESERVED = frozenset({"agency", "statute", "deadline", "requester", "reference", "filed_on", "year_list"})
+
+
+class LetterError(TemplateError):
+    """A letter cannot be made: unknown template, missing variable, wrong jurisdiction, no statute."""
+
+
+@dataclass(frozen=True)
+class StatuteBook:
+    """Statutes and the business-day calendar, loaded once and shared by every letter of a campaign."""
+
+    statutes: Mapping[str, Statute]
+    calendar: BusinessCalendar
+
+    def deadline(self, jurisdiction: str, filed_on: dt.date) -> tuple[Statute, Deadline]:
+        statute = self.statutes.get(jurisdiction)
+        if statute is None:
+            raise LetterError(f"no statute for jurisdiction {jurisdiction!r} in rules/statutes/")
+        return statute, compute_deadline(statute, filed_on, self.calendar)
+
+
+def load_statute_book(rules_dir: Path) -> StatuteBook:
+    directory = statute_dir(Path(rules_dir))
+    try:
+        return StatuteBook(statutes=load_statutes(directory), calendar=load_calendar(directory))
+    except StatuteError as exc:
+        raise LetterError(f"cannot load statutes: {exc}") from None
+
+
+@dataclass(frozen=True)
+class AgencyInfo:
+    """The little a letter needs to know about its addressee."""
+
+    name: str
+    jurisdiction: str
+
+
+@dataclass(frozen=True)
+class Letter:
+    template: str
+    subject: str  # without our reference; the sender prefixes it
+    body: str
+    jurisdiction: str
+    citation: str
+    due: dt.date
+    extended_due: dt.date | None
+
+
+def template_path(name: str) -> str:
+    """`alpr`, `alpr.txt.j2` and `letters/alpr.txt.j2` all name the same template."""
+    name = name.strip()
+    if name.startswith(LETTERS_DIR + "/"):
+        name = name[len(LETTERS_DIR) + 1 :]
+    if not name.endswith(SUFFIX):
+        name += SUFFIX
+    if "/" in name or name.startswith("."):
+        raise LetterError(f"template name {name!r} must be a plain name such as cpra_general")
+    return f"{LETTERS_DIR}/{name}"
+
+
+def template_name(name: str) -> str:
+    return template_path(name)[len(LETTERS_DIR) + 1 : -len(SUFFIX)]
+
+
+def list_templates(rules_dir: Path) -> list[str]:
+    folder = Path(rules_dir) / "templates" / LETTERS_DIR
+    return sorted(p.name[: -len(SUFFIX)] for p in folder.glob("*" + SUFFIX)) if folder.is_dir() else []
+
+
+def template_variables(rules_dir: Path, name: str) -> frozenset[str]:
+    """Variables a template uses that the letter machinery does not supply (the user's --var names)."""
+    env = template_env(Path(rules_dir))
+    try:
+        source, _, _ = env.loader.get_source(env, template_path(name))  # type: ignore[union-attr]
+        return frozenset(meta.find_undeclared_variables(env.parse(source))) - RESERVED
+    except jinja2.TemplateNotFound:
+        raise LetterError(_not_found(rules_dir, name)) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise LetterError(f"template {template_name(name)!r}, line {exc.lineno}: {exc.message}") from None
+
+
+def _not_found(rules_dir: Path, name: str) -> str:
+    known = ", ".join(list_templates(rules_dir)) or "none"
+    return f"template {template_name(name)!r} not found in {Path(rules_dir) / 'templates' / LETTERS_DIR} (available: {known})"
+
+
+def year_list(value: Any) -> list[int]:
+    """`2019-2024`, `2019,2021,2022`, `2020` or a list → sorted distinct years; a letter must not ask for nonsense."""
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # raises under StrictUndefined, which names the variable; records it when diagnosing
+        return []
+    if isinstance(value, (list, tuple)):
+        parts = [str(v) for v in value]
+    else:
+        parts = [p.strip() for p in re.split(r"[,\s;]+", str(value)) if p.strip()]
+    years: set[int] = set()
+    for part in parts:
+        m = re.fullmatch(r"(\d{4})(?:\s*(?:-|\.\.|–)\s*(\d{4}))?", part)
+        if not m:
+            raise LetterError(f"years: {part!r} is not a year or a range such as 2019-2024")
+        first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+        if last < first or not 1900 <= first <= 2200 or last - first > 100:
+            raise LetterError(f"years: {part!r} is not a sensible range")
+        years.update(range(first, last + 1))
+    if not years:
+        raise LetterError("years: no year given (e.g. --var years=2019-2024)")
+    return sorted(years)
+
+
+class _Recorder(jinja2.Undefined):
+    """An Undefined that notes its name instead of raising, so one message can list every missing variable."""
+
+    seen: list[str] = []
+
+    def _note(self) -> None:
+        if self._undefined_name and self._undefined_obj is jinja2.utils.missing:
+            self.seen.append(self._undefined_name)
+
+    def __str__(self) -> str:
+        self._note()
+        return ""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self._note()
+        return iter(())
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._note()
+        return self
+
+
+def _missing_variables(rules_dir: Path, name: str, context: Mapping[str, Any]) -> list[str]:
+    """Render once more, leniently, and collect the top-level names that were used but not given."""
+    recorder = type("_Rec", (_Recorder,), {"seen": []})
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(Path(rules_dir) / "templates")), undefined=recorder,
+        trim_blocks=True, lstrip_blocks=True,
+    )
+    try:
+        env.get_template(template_path(name)).render(**context)
+    except Exception:  # noqa: BLE001 - a diagnosis pass; the caller reports the original error otherwise
+        pass
+    return sorted(set(recorder.seen) - set(context))
+
+
+def _long(d: dt.date | None) -> str:
+    return f"{d:%B} {d.day}, {d.year}" if d else ""
+
+
+def _deadline_view(statute: Statute, deadline: Deadline) -> dict[str, Any]:
+    return {
+        "due": deadline.due,
+        "due_text": _long(deadline.due),
+        "extended_due": deadline.extended_due,
+        "extended_due_text": _long(deadline.extended_due),
+        "days": statute.days,
+        "day_type": statute.day_type,
+        "clock_starts": statute.clock_starts,
+        "basis": deadline.basis,
+        "citation": deadline.citation,
+        "vague": deadline.vague,
+    }
+
+
+def _split_headers(rendered: str, name: str) -> tuple[dict[str, str], str]:
+    headers: dict[str, str] = {}
+    lines = rendered.lstrip("\n").split("\n")
+    i = 0
+    while i < len(lines) and lines[i].strip():
+        key, sep, value = lines[i].partition(":")
+        if not sep or key.strip().lower() not in HEADER_KEYS:
+            raise LetterError(
+                f"template {name!r}: line {i + 1} should be a header ({', '.join(HEADER_KEYS)}) "
+                "followed by a blank line before the letter"
+            )
+        headers[key.strip().lower()] = " ".join(value.split())
+        i += 1
+    if not headers.get("subject"):
+        raise LetterError(f"template {name!r}: no `Subject:` header line at the top")
+    return headers, "\n".join(lines[i + 1 :]).strip("\n") + "\n"
+
+
+def render_letter(
+    rules_dir: Path,
+    template: str,
+    *,
+    agency: AgencyInfo,
+    variables: Mapping[str, Any],
+    identity: IdentitySettings,
+    reference: str,
+    filed_on: dt.date,
+    book: StatuteBook | None = None,
+) -> Letter:
+    """Render one letter for one agency; any problem is a LetterError saying what to fix."""
+    name = template_name(template)
+    clash = sorted(RESERVED & set(variables))
+    if clash:
+        raise LetterError(f"variable(s) {', '.join(clash)} are filled in by the agent; choose other names")
+    template_variables(rules_dir, name)  # a missing or malformed template is reported before the statutes are read
+    book = book or load_statute_book(rules_dir)
+    statute, deadline = book.deadline(agency.jurisdiction, filed_on)
+    context: dict[str, Any] = {
+        **variables,
+        "agency": agency,
+        "statute": statute,
+        "deadline": _deadline_view(statute, deadline),
+        "requester": {
+            "name": identity.name,
+            "address": identity.address,
+            "signature": identity.signature or identity.name,
+        },
+        "reference": reference,
+        "filed_on": filed_on,
+        "year_list": year_list,
+    }
+    try:
+        rendered = render(Path(rules_dir), template_path(name), context)
+    except LetterError as exc:
+        # Raised by a helper inside the template (year_list): say which template asked.
+        raise LetterError(f"template {name!r}: {exc}") from None
+    except TemplateError as exc:
+        missing = _missing_variables(rules_dir, name, context) if "undefined" in str(exc) else []
+        if missing:
+            flags = " ".join(f"--var {v}=..." for v in missing)
+            raise LetterError(f"template {name!r} needs variable(s) {', '.join(missing)}; pass {flags}") from None
+        if "not found" in str(exc):
+            raise LetterError(_not_found(rules_dir, name)) from None
+        raise LetterError(str(exc)) from None
+    headers, body = _split_headers(rendered, name)
+    allowed = headers.get("jurisdictions", "*")
+    if allowed != "*" and agency.jurisdiction not in {j.strip().upper() for j in allowed.split(",")}:
+        raise LetterError(
+            f"template {name!r} is for jurisdiction(s) {allowed}; {agency.name} is in {agency.jurisdiction}"
+        )
+    return Letter(
+        template=name,
+        subject=headers["subject"],
+        body=body,
+        jurisdiction=agency.jurisdiction,
+        citation=statute.citation,
+        due=deadline.due,
+        extended_due=deadline.extended_due,
+    )
