@@ -1,0 +1,1 @@
+"""Inbound mail as a unit of work: fetch, archive, record with the checkpoint, then process."""

@@ -1,0 +1,58 @@
+"""What processing needs besides the message: settings, rules loaded once, stores, and a clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from agent.config import Settings
+from agent.mail.archive import Archive
+from agent.mail.attachments import AttachmentStore
+from agent.pipeline.match import AgencyInfo
+from agent.pipeline.tracking import TrackingRules, load_tracking_rules
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass
+class InboundContext:
+    """Built once per poll pass; `understand_rules` is whatever load_understand_rules() returned (or None)."""
+
+    settings: Settings
+    understand_rules: Any = None
+    tracking_rules: TrackingRules | None = None
+    now: Callable[[], dt.datetime] = utc_now
+    _agencies: dict[int, AgencyInfo] | None = field(default=None, repr=False)
+    _archive: Archive | None = field(default=None, repr=False)
+
+    @classmethod
+    def create(cls, settings: Settings, rules: Any = None, *, now: Callable[[], dt.datetime] | None = None) -> "InboundContext":
+        # The understanding rules may carry the tracking rules; otherwise read rules/tracking.toml once here.
+        tracking = getattr(rules, "tracking", None)
+        if not isinstance(tracking, TrackingRules):
+            tracking = load_tracking_rules(settings.rules_path)
+        return cls(settings=settings, understand_rules=rules, tracking_rules=tracking, now=now or utc_now)
+
+    @property
+    def archive(self) -> Archive:
+        if self._archive is None:
+            self._archive = Archive(self.settings.archive_path)
+        return self._archive
+
+    @property
+    def attachments(self) -> AttachmentStore:
+        return AttachmentStore(self.settings.attachments.path)
+
+    def agencies(self, session: Session) -> dict[int, AgencyInfo]:
+        """Agencies read once per pass: they change by operator command, not between two messages."""
+        if self._agencies is None:
+            from agent.inbound.match_index import load_agencies
+
+            self._agencies = load_agencies(session)
+        return self._agencies

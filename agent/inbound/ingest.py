@@ -1,0 +1,139 @@
+"""Record fetched mail safely: dedupe, archive (fsync), then row + checkpoint in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from agent.db.models import MailboxState, Message
+from agent.inbound.crash import crash_point
+from agent.mail.archive import Archive, sha256_hex
+from agent.mail.inbox import Checkpoint, Fetched
+from agent.mail.parse import normalize_message_id
+
+_HEADERS = BytesHeaderParser(policy=compat32)
+
+
+@dataclass(frozen=True)
+class Identity:
+    dedupe_key: str
+    message_id: str | None
+    sha256: str
+
+
+@dataclass
+class Recorded:
+    """The outcome of recording one batch: new row ids (to process next) and duplicates seen."""
+
+    new_rows: list[tuple[int, bytes]] = field(default_factory=list)
+    duplicates: int = 0
+    checkpoint: Checkpoint = Checkpoint()
+
+
+def identify(raw: bytes) -> Identity:
+    """Message-ID when there is one (a redelivery has new bytes but the same id), else the content hash."""
+    digest = sha256_hex(raw)
+    try:
+        value = _HEADERS.parsebytes(raw).get("Message-ID")
+    except Exception:  # noqa: BLE001 - unreadable headers: the hash still identifies the bytes
+        value = None
+    message_id = normalize_message_id(str(value)) if value else None
+    if message_id and len(message_id) > 500:
+        message_id = None  # absurd ids cannot be trusted to be unique, and would not fit the column
+    return Identity(dedupe_key=message_id or f"sha256:{digest}", message_id=message_id, sha256=digest)
+
+
+def read_checkpoint(session: Session, account: str, folder: str) -> Checkpoint:
+    row = session.execute(
+        select(MailboxState.uidvalidity, MailboxState.last_uid).where(
+            MailboxState.account == account, MailboxState.folder == folder
+        )
+    ).first()
+    return Checkpoint(uidvalidity=row[0], last_uid=row[1] or 0) if row else Checkpoint()
+
+
+def record_batch(
+    sessions: sessionmaker[Session], archive: Archive, *, account: str, folder: str, batch: list[Fetched]
+) -> Recorded:
+    """Archive what is new, then insert its rows and move the checkpoint past the whole batch, atomically.
+
+    A crash after archiving leaves only an unreferenced archive file; the mail is fetched again next
+    time. A crash after the commit leaves rows in status "new", which the next pass processes.
+    """
+    for attempt in range(2):
+        try:
+            return _record(sessions, archive, account=account, folder=folder, batch=batch)
+        except IntegrityError:
+            # Another poller recorded one of these between our check and our insert: look again.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _record(
+    sessions: sessionmaker[Session], archive: Archive, *, account: str, folder: str, batch: list[Fetched]
+) -> Recorded:
+    identities = [identify(item.raw) for item in batch]
+    with sessions.begin() as session:
+        known = set(
+            session.scalars(select(Message.dedupe_key).where(Message.dedupe_key.in_({i.dedupe_key for i in identities})))
+        )
+    fresh: list[tuple[Fetched, Identity]] = []
+    duplicates = 0
+    for item, ident in zip(batch, identities):
+        if ident.dedupe_key in known:
+            duplicates += 1
+            continue
+        known.add(ident.dedupe_key)
+        fresh.append((item, ident))
+
+    stored = [(item, ident, archive.add(item.raw)) for item, ident in fresh]
+    if stored:
+        crash_point("after_archive")
+
+    result = Recorded(duplicates=duplicates)
+    with sessions.begin() as session:
+        rows = []
+        for item, ident, archived in stored:
+            row = Message(
+                direction="in",
+                dedupe_key=ident.dedupe_key,
+                message_id=ident.message_id,
+                sha256=ident.sha256,
+                archive_key=archived.key,
+                size=archived.size,
+                account=account,
+                folder=folder,
+                uidvalidity=item.uidvalidity,
+                uid=item.uid,
+                status="new",
+            )
+            session.add(row)
+            rows.append((row, item.raw))
+        result.checkpoint = _advance(session, account, folder, batch)
+        session.flush()
+        result.new_rows = [(row.id, raw) for row, raw in rows]
+    return result
+
+
+def _advance(session: Session, account: str, folder: str, batch: list[Fetched]) -> Checkpoint:
+    """Move the checkpoint to the batch's highest UID (a new UIDVALIDITY starts the count again)."""
+    state = session.scalar(
+        select(MailboxState).where(MailboxState.account == account, MailboxState.folder == folder).with_for_update()
+    )
+    if state is None:
+        state = MailboxState(account=account, folder=folder, uidvalidity=None, last_uid=0)
+        session.add(state)
+    uids = [item.uid for item in batch if item.uid is not None]
+    uidvalidity = next((item.uidvalidity for item in batch if item.uidvalidity is not None), None)
+    if uids:
+        if uidvalidity != state.uidvalidity:
+            state.uidvalidity, state.last_uid = uidvalidity, max(uids)
+        else:
+            state.last_uid = max(state.last_uid or 0, max(uids))
+    return Checkpoint(uidvalidity=state.uidvalidity, last_uid=state.last_uid or 0)

@@ -1,0 +1,136 @@
+"""One pass over the inbox: finish anything recorded but unprocessed, then fetch, record and process new mail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from agent.config import Settings
+from agent.db.models import Message
+from agent.inbound.context import InboundContext
+from agent.inbound.crash import crash_point
+from agent.inbound.ingest import read_checkpoint, record_batch
+from agent.inbound.process import process_row, quarantine
+from agent.mail.archive import ArchiveError
+from agent.mail.inbox import Inbox, InboxConnectionError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PollReport:
+    new: int = 0
+    duplicates: int = 0
+    matched: int = 0
+    orphaned: int = 0
+    quarantined: int = 0
+    recovered: int = 0  # recorded by an earlier pass that stopped before processing them
+
+    def count(self, status: str, row_matched: bool) -> None:
+        if status == "quarantined":
+            self.quarantined += 1
+        elif row_matched:
+            self.matched += 1
+        elif status == "orphan":
+            self.orphaned += 1
+
+    def line(self) -> str:
+        return (
+            f"new={self.new} duplicates={self.duplicates} matched={self.matched} "
+            f"orphaned={self.orphaned} quarantined={self.quarantined}"
+        )
+
+
+def poll_once(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    inbox: Inbox,
+    *,
+    rules: Any = None,
+    now: Callable[[], dt.datetime] | None = None,
+    context: InboundContext | None = None,
+) -> PollReport:
+    """Fetch everything after the checkpoint; each batch is archived and recorded before it is processed.
+
+    `rules` is what agent.pipeline.understand.load_understand_rules() returned, loaded once by the caller.
+    """
+    report = PollReport()
+    ctx = context
+    pending = _pending_rows(sessions)
+    if pending:
+        ctx = ctx or InboundContext.create(settings, rules, now=now)
+        for row_id in pending:
+            _process_recovered(sessions, row_id, ctx, report)
+
+    with sessions() as session:
+        checkpoint = read_checkpoint(session, inbox.account, inbox.folder)
+    for batch in inbox.batches(checkpoint):
+        ctx = ctx or InboundContext.create(settings, rules, now=now)
+        recorded = record_batch(sessions, ctx.archive, account=inbox.account, folder=inbox.folder, batch=batch)
+        inbox.acknowledge(batch)
+        report.new += len(recorded.new_rows)
+        report.duplicates += recorded.duplicates
+        if recorded.new_rows:
+            crash_point("after_checkpoint")
+        for row_id, raw in recorded.new_rows:
+            report.count(*process_row(sessions, row_id, raw, ctx))
+    return report
+
+
+def watch(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    inbox: Inbox,
+    *,
+    stop: threading.Event,
+    rules: Any = None,
+    on_report: Callable[[PollReport], None] | None = None,
+    wait_seconds: float = 30.0,
+) -> None:
+    """Poll, then wait (IDLE) for more, until `stop` is set; a lost server is retried, never fatal."""
+    backoff = 0.5
+    while not stop.is_set():
+        try:
+            report = poll_once(settings, sessions, inbox, rules=rules)
+            backoff = 0.5
+            if on_report is not None:
+                on_report(report)
+            if stop.is_set():
+                break
+            inbox.wait_for_mail(wait_seconds)
+        except InboxConnectionError as exc:
+            log.warning("inbox unavailable: %s; retrying in %.1fs", exc, backoff)
+            inbox.close()
+            stop.wait(backoff)
+            backoff = min(backoff * 2, 30.0)
+
+
+def _pending_rows(sessions: sessionmaker[Session]) -> list[int]:
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(Message.id).where(Message.status == "new", Message.direction == "in").order_by(Message.id)
+            )
+        )
+
+
+def _process_recovered(sessions: sessionmaker[Session], row_id: int, ctx: InboundContext, report: PollReport) -> None:
+    with sessions() as session:
+        key = session.scalar(select(Message.archive_key).where(Message.id == row_id))
+    try:
+        raw = ctx.archive.get(key) if key else None
+    except ArchiveError:
+        raw = None
+    if raw is None:
+        quarantine(sessions, row_id, f"archive has no message with key {key!r}")
+        report.quarantined += 1
+        return
+    report.recovered += 1
+    report.count(*process_row(sessions, row_id, raw, ctx))

@@ -1,0 +1,205 @@
+"""Process one recorded message: parse -> match -> understand -> apply, in the caller's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import traceback
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from agent.db.models import Attachment, Message, Request, ReviewItem, TrackingNumber
+from agent.inbound.context import InboundContext
+from agent.inbound.match_index import build_match_index
+from agent.mail.parse import parse
+from agent.pipeline.match import Match, match
+from agent.pipeline.types import ParsedMessage, Understanding
+
+log = logging.getLogger(__name__)
+
+try:  # The understanding stage lands separately; until it does, matching still runs and is recorded.
+    from agent.pipeline.thread_context import build_thread_context, learn_boilerplate
+    from agent.pipeline.understand import understand
+except ModuleNotFoundError as exc:  # pragma: no cover - only while the stage is missing
+    if exc.name not in {"agent.pipeline.understand", "agent.pipeline.thread_context"}:
+        raise
+    understand = None  # type: ignore[assignment]
+
+try:
+    from agent.pipeline.apply import apply_message
+except ModuleNotFoundError as exc:  # pragma: no cover - only while the stage is missing
+    if exc.name != "agent.pipeline.apply":
+        raise
+    apply_message = None  # type: ignore[assignment]
+
+
+def process_message(session: Session, message_row: Message, raw: bytes, ctx: InboundContext) -> None:
+    """Fill the row from the raw bytes and act on it. Raises on failure; the caller quarantines."""
+    now = ctx.now()
+    parsed = parse(raw, max_attachment_bytes=ctx.settings.attachments.max_bytes)
+    _fill(message_row, parsed)
+    _store_attachments(session, message_row, parsed, ctx)
+
+    index = build_match_index(
+        session,
+        parsed,
+        tracking_rules=ctx.tracking_rules,
+        reference_prefix=ctx.settings.identity.reference_prefix,
+        agencies=ctx.agencies(session),
+    )
+    result = match(parsed, index)
+    message_row.match_evidence = result.evidence_json() + [
+        {"kind": "decision", "request_id": result.request_id, "detail": result.reason}
+    ]
+    # Any earlier review item for this row (from a previous processing) is superseded.
+    session.execute(delete(ReviewItem).where(ReviewItem.message_row_id == message_row.id, ReviewItem.state == "open"))
+
+    request = session.get(Request, result.request_id) if result.request_id is not None else None
+    message_row.request_id = request.id if request is not None else None
+    if request is not None and parsed.kind == "reply" and not result.notes:
+        _learn_tracking_numbers(session, request, result, now)
+
+    understanding = _understand(session, parsed, request, ctx)
+    if understanding is not None:
+        message_row.label = understanding.label
+        message_row.confidence = understanding.confidence
+        message_row.rule_hits = list(understanding.rules)
+        message_row.cleaned_text = understanding.cleaned_text
+        message_row.folded = [{"reason": f.reason, "text": f.text} for f in understanding.folded]
+        message_row.facts = _facts(understanding)
+    elif parsed.kind != "reply":
+        message_row.label = parsed.kind
+
+    if request is None:
+        message_row.status = "orphan"
+        session.add(
+            ReviewItem(
+                kind="spoof" if result.spoof_suspect else "orphan",
+                message_row_id=message_row.id,
+                reason=result.reason,
+                suggestions=[
+                    {"request_id": s.request_id, "score": s.score, "reasons": list(s.reasons)} for s in result.suggestions
+                ],
+            )
+        )
+    else:
+        message_row.status = "processed"
+        if apply_message is not None and (understanding is not None or parsed.kind != "reply"):
+            apply_message(
+                session,
+                request=request,
+                message=message_row,
+                understanding=understanding,
+                kind=parsed.kind,
+                now=now,
+                rules_dir=ctx.settings.rules_path,
+                review_threshold=ctx.settings.classify.review_threshold,
+                spoofed=bool(result.notes),
+            )
+    message_row.error = None
+    message_row.processed_at = now
+
+
+def process_row(sessions: sessionmaker[Session], row_id: int, raw: bytes, ctx: InboundContext) -> tuple[str, bool]:
+    """Process in its own transaction -> (status, matched); a failure quarantines the row, kept with the reason."""
+    try:
+        with sessions.begin() as session:
+            row = session.get(Message, row_id)
+            if row is None:
+                return "missing", False
+            if row.status != "new":
+                return row.status, row.request_id is not None  # another pass got here first
+            process_message(session, row, raw, ctx)
+            return row.status, row.request_id is not None
+    except Exception as exc:  # noqa: BLE001 - a bad message must never stop the inbox
+        reason = f"{type(exc).__name__}: {exc}"
+        log.warning("message %s quarantined: %s", row_id, reason)
+        log.debug("%s", traceback.format_exc())
+        quarantine(sessions, row_id, reason)
+        return "quarantined", False
+
+
+def quarantine(sessions: sessionmaker[Session], row_id: int, reason: str) -> None:
+    with sessions.begin() as session:
+        row = session.get(Message, row_id)
+        if row is None:
+            return
+        row.status = "quarantined"
+        row.error = reason[:2000]
+        session.add(ReviewItem(kind="quarantined", message_row_id=row_id, request_id=row.request_id, reason=reason[:2000]))
+
+
+def _fill(row: Message, parsed: ParsedMessage) -> None:
+    row.message_id = row.message_id or parsed.message_id
+    row.subject = parsed.subject
+    row.from_addr = parsed.from_addr[:320] or None
+    row.to_addrs = list(parsed.to_addrs + parsed.cc_addrs)
+    row.sent_date = parsed.date
+    row.in_reply_to = (parsed.in_reply_to or "")[:500] or None
+    row.references = list(parsed.references)
+    row.kind = parsed.kind
+
+
+def _store_attachments(session: Session, row: Message, parsed: ParsedMessage, ctx: InboundContext) -> None:
+    session.execute(delete(Attachment).where(Attachment.message_row_id == row.id))
+    store = ctx.attachments
+    for info in parsed.attachments:
+        stored_path = None
+        if info.payload is not None:
+            _, path = store.put(info.payload)
+            stored_path = str(path)
+        session.add(
+            Attachment(
+                message_row_id=row.id,
+                sha256=info.sha256,
+                filename=info.filename,
+                content_type=info.content_type[:200],
+                size=info.size,
+                stored_path=stored_path,
+                oversized=info.oversized,
+            )
+        )
+
+
+def _learn_tracking_numbers(session: Session, request: Request, result: Match, now: dt.datetime) -> None:
+    """Numbers the agency uses for this request, remembered so later mail that quotes only them still matches."""
+    for value in result.tracking_numbers:
+        existing = session.scalar(
+            select(TrackingNumber).where(TrackingNumber.request_id == request.id, TrackingNumber.value == value)
+        )
+        if existing is not None:
+            existing.last_seen = now
+            continue
+        taken = session.scalar(
+            select(TrackingNumber.request_id).where(
+                TrackingNumber.value == value, TrackingNumber.agency_id == request.agency_id
+            )
+        )
+        if taken is not None:
+            continue  # the agency already uses it for another request; never move it silently
+        session.add(
+            TrackingNumber(request_id=request.id, agency_id=request.agency_id, value=value, first_seen=now, last_seen=now)
+        )
+    session.flush()
+
+
+def _understand(
+    session: Session, parsed: ParsedMessage, request: Request | None, ctx: InboundContext
+) -> Understanding | None:
+    if understand is None or ctx.understand_rules is None or parsed.kind != "reply":
+        return None
+    context = build_thread_context(session, request.id if request else None, parsed.sender_domain)
+    result = understand(parsed, context, ctx.understand_rules, review_threshold=ctx.settings.classify.review_threshold)
+    learn_boilerplate(session, parsed.sender_domain, request.id if request else None, result)
+    return result
+
+
+def _facts(u: Understanding) -> dict[str, object]:
+    return {
+        "expected_date": u.expected_date.isoformat() if u.expected_date else None,
+        "tracking_numbers": list(u.tracking_numbers),
+        "fees": [{"amount": f.amount, "currency": f.currency, "kind": f.kind, "text": f.text} for f in u.fees],
+        "links": list(u.links),
+        "records_attached": u.records_attached,
+    }

@@ -1,0 +1,187 @@
+"""The IMAP inbox: verified TLS, UID checkpoints, BODY.PEEK[] batches, IDLE, reconnect with backoff."""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientAbortError, LoginError
+from tenacity import RetryError, Retrying, retry_if_exception, stop_after_delay, wait_exponential
+
+from agent.config import ImapSettings, read_secret
+from agent.mail.inbox import Checkpoint, Fetched, Inbox, InboxConnectionError, InboxError
+
+log = logging.getLogger(__name__)
+FETCH_ITEM = b"BODY[]"
+
+
+def make_ssl_context(cfg: ImapSettings) -> ssl.SSLContext:
+    """Certificates verified by default; an extra CA file for private servers; never silently lax."""
+    context = ssl.create_default_context(cafile=str(cfg.ca_file) if cfg.ca_file else None)
+    if not cfg.verify_certificates:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying: the server went away or is restarting. A bad certificate or password is not."""
+    if isinstance(exc, (ssl.SSLCertVerificationError, LoginError)):
+        return False
+    return isinstance(exc, (OSError, socket.timeout, imaplib.IMAP4.abort, IMAPClientAbortError, EOFError))
+
+
+class ImapInbox(Inbox):
+    """One selected folder on one connection, reopened on demand after any transient failure."""
+
+    def __init__(
+        self,
+        cfg: ImapSettings,
+        *,
+        account: str = "default",
+        poll_seconds: float = 60.0,
+        reconnect_seconds: float = 60.0,
+        client_factory: Callable[..., IMAPClient] = IMAPClient,
+    ) -> None:
+        self.cfg = cfg
+        self.account = account
+        self.folder = cfg.folder
+        self.poll_seconds = poll_seconds
+        self.reconnect_seconds = reconnect_seconds
+        self._factory = client_factory
+        self._client: IMAPClient | None = None
+        self.uidvalidity: int | None = None
+        self.has_idle = False
+        self.connects = 0  # how many times a connection was opened; tests and status read it
+
+    # -- connection -------------------------------------------------------------------------
+    def _open(self) -> IMAPClient:
+        cfg = self.cfg
+        context = make_ssl_context(cfg)
+        client = self._factory(
+            cfg.host, port=cfg.port, ssl=cfg.security == "tls", ssl_context=context, timeout=cfg.timeout_seconds
+        )
+        try:
+            if cfg.security == "starttls":
+                client.starttls(context)
+            password = read_secret(cfg.password, "inbox.imap.password") if cfg.password else ""
+            client.login(cfg.username, password)
+            info = client.select_folder(cfg.folder, readonly=True)
+            self.uidvalidity = int(info[b"UIDVALIDITY"])
+            self.has_idle = bool(client.has_capability("IDLE"))
+        except BaseException:
+            _quietly_close(client)
+            raise
+        self.connects += 1
+        log.info("imap connected", extra={"host": cfg.host, "folder": cfg.folder, "uidvalidity": self.uidvalidity})
+        return client
+
+    def connect(self) -> IMAPClient:
+        """The open connection, or a new one after retrying transient failures with exponential backoff."""
+        if self._client is not None:
+            return self._client
+        retrying = Retrying(
+            retry=retry_if_exception(is_transient),
+            wait=wait_exponential(multiplier=0.25, max=15),
+            stop=stop_after_delay(self.reconnect_seconds),
+            reraise=False,
+        )
+        try:
+            self._client = retrying(self._open)
+        except RetryError as exc:
+            cause = exc.last_attempt.exception()
+            raise InboxConnectionError(f"{self.cfg.host}:{self.cfg.port}: cannot connect: {cause}") from cause
+        except ssl.SSLCertVerificationError as exc:
+            raise InboxError(f"{self.cfg.host}:{self.cfg.port}: certificate not trusted: {exc.verify_message}") from exc
+        except LoginError as exc:
+            raise InboxError(f"{self.cfg.host}:{self.cfg.port}: login refused for {self.cfg.username!r}") from exc
+        except imaplib.IMAP4.error as exc:
+            raise InboxError(f"{self.cfg.host}:{self.cfg.port}: {exc}") from exc
+        return self._client
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            _quietly_close(client)
+
+    def _drop(self, exc: BaseException) -> InboxConnectionError:
+        self.close()
+        return InboxConnectionError(f"{self.cfg.host}:{self.cfg.port}: connection lost: {exc}")
+
+    # -- fetching ---------------------------------------------------------------------------
+    def new_uids(self, checkpoint: Checkpoint) -> list[int]:
+        """UIDs above the checkpoint; all of them when UIDVALIDITY changed (dedupe makes that safe)."""
+        client = self.connect()
+        try:
+            last = checkpoint.last_uid if checkpoint.uidvalidity == self.uidvalidity else 0
+            # "UID n:*" also answers the highest existing UID when nothing is newer: filter it out.
+            return sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
+        except Exception as exc:
+            if is_transient(exc):
+                raise self._drop(exc) from exc
+            raise
+
+    def batches(self, checkpoint: Checkpoint) -> Iterator[list[Fetched]]:
+        uids = self.new_uids(checkpoint)
+        uidvalidity = self.uidvalidity
+        for start in range(0, len(uids), self.cfg.batch_size):
+            chunk = uids[start : start + self.cfg.batch_size]
+            try:
+                # BODY.PEEK[]: reading must never mark the agency's mail as seen for the people who share the box.
+                response = self.connect().fetch(chunk, ["BODY.PEEK[]"])
+            except Exception as exc:
+                if is_transient(exc):
+                    raise self._drop(exc) from exc
+                raise
+            batch = [
+                Fetched(raw=bytes(response[uid][FETCH_ITEM]), uid=uid, uidvalidity=uidvalidity)
+                for uid in chunk
+                if uid in response and FETCH_ITEM in response[uid]
+            ]
+            if batch:
+                yield batch
+
+    # -- waiting ----------------------------------------------------------------------------
+    def wait_for_mail(self, timeout: float) -> bool:
+        """IDLE until the server reports new mail, renewed before the 29-minute limit; else sleep and poll."""
+        try:
+            client = self.connect()
+        except InboxConnectionError:
+            time.sleep(min(timeout, 1.0))
+            return True
+        if not self.has_idle or not self.cfg.idle:
+            time.sleep(min(timeout, self.poll_seconds))
+            return True
+        timeout = min(timeout, float(self.cfg.idle_renew_seconds))
+        try:
+            client.idle()
+            try:
+                responses: list[Any] = client.idle_check(timeout=timeout)
+            finally:
+                client.idle_done()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            # The server went away (restart, network): reconnecting is the poll's job; report "look now".
+            self.close()
+            return True
+        if any(isinstance(r, tuple) and len(r) > 1 and r[1] == b"BYE" for r in responses):
+            self.close()
+            return True
+        return any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+
+
+def _quietly_close(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:  # noqa: BLE001 - the connection is being thrown away either way
+        try:
+            client.shutdown()
+        except Exception:  # noqa: BLE001
+            pass

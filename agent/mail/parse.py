@@ -1,0 +1,228 @@
+"""Raw bytes -> ParsedMessage: decoded headers, readable text, safe attachments, and the kind of mail."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections.abc import Iterable
+from email.message import Message
+from email.utils import getaddresses, parsedate_to_datetime
+
+import html2text
+import mailparser
+from mailparser.utils import decode_header_part
+
+from agent.mail.attachments import sanitize_filename
+from agent.mail.autoreply import detect_kind
+from agent.pipeline.types import AttachmentInfo, ParsedMessage
+
+DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+_MSGID = re.compile(r"<[^<>\s]+>")
+# mail-parser logs a warning for every odd part; the defects we keep say the same once, per message.
+logging.getLogger("mailparser").setLevel(logging.CRITICAL)
+_DELIVERY_HEADERS = ("delivered-to", "x-original-to", "envelope-to", "x-envelope-to")
+
+
+class ParseError(ValueError):
+    """Nothing usable could be made of the bytes; the caller quarantines the message with this reason."""
+
+
+def parse(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES) -> ParsedMessage:
+    """Parse one message; tolerate every defect that still leaves headers or text to work with."""
+    if not raw or not raw.strip():
+        raise ParseError("empty message")
+    try:
+        mail = mailparser.parse_from_bytes(raw)
+    except Exception as exc:  # noqa: BLE001 - any parser failure is a quarantine reason, not a crash
+        raise ParseError(f"mail parser failed: {type(exc).__name__}: {exc}") from exc
+    message = mail.message
+    if message is None or not message.keys():
+        raise ParseError("no headers: not an email message")
+
+    headers = tuple((name.lower(), _header_text(value)) for name, value in message.raw_items())
+    subject = _first(headers, "subject")
+    from_name, from_addr = _first_address(_all(headers, "from") or _all(headers, "sender"))
+    plain, htmls = _bodies(message)
+    html = "\n".join(htmls) or None
+    text = "\n\n".join(plain)
+    if not text and html:
+        text = html_to_text(html)
+    content_type = message.get_content_type()
+    report_type = message.get_param("report-type", "") or ""
+    return ParsedMessage(
+        message_id=normalize_message_id(_first(headers, "message-id")),
+        subject=subject,
+        from_addr=from_addr,
+        from_name=from_name,
+        to_addrs=_addresses(_all(headers, "to")),
+        cc_addrs=_addresses(_all(headers, "cc")),
+        delivered_to=_addresses(v for name in _DELIVERY_HEADERS for v in _all(headers, name)),
+        date=_date(_first(headers, "date")),
+        in_reply_to=normalize_message_id(_first(headers, "in-reply-to")),
+        references=tuple(_MSGID.findall(" ".join(_all(headers, "references")))),
+        headers=headers,
+        text=text,
+        html=html,
+        attachments=tuple(_attachments(mail.attachments, max_attachment_bytes)),
+        kind=detect_kind(
+            headers,
+            from_addr=from_addr,
+            subject=subject,
+            content_type=content_type,
+            report_type=str(report_type),
+        ),
+        defects=tuple(_defects(mail.defects)),
+    )
+
+
+def normalize_message_id(value: str | None) -> str | None:
+    """'<a@b>' from any of 'a@b', ' <a@b> ', '<a@b> (comment)'; None when empty."""
+    if not value:
+        return None
+    found = _MSGID.search(value)
+    if found:
+        return found.group(0)
+    bare = value.strip().split()[0] if value.strip() else ""
+    return f"<{bare.strip('<>')}>" if bare.strip("<>") else None
+
+
+def html_to_text(html: str) -> str:
+    converter = html2text.HTML2Text()
+    converter.body_width = 0  # never re-wrap: line breaks in letters carry meaning ("1. ... 2. ...")
+    converter.ignore_images = True
+    converter.unicode_snob = True
+    try:
+        return converter.handle(html).strip()
+    except Exception:  # noqa: BLE001 - broken HTML still has words; strip tags crudely
+        return re.sub(r"<[^>]+>", " ", html).strip()
+
+
+def _bodies(message: Message) -> tuple[list[str], list[str]]:
+    """Text and HTML parts a reader would see; parts inside attachments stay attachments."""
+    plain: list[str] = []
+    html: list[str] = []
+    stack: list[Message] = [message]
+    while stack:
+        part = stack.pop(0)
+        if part.get_content_disposition() == "attachment":
+            continue
+        payload = part.get_payload()
+        if part.is_multipart() and isinstance(payload, list):
+            stack[:0] = payload  # depth first, in document order
+            continue
+        ctype = part.get_content_type()
+        if ctype not in {"text/plain", "text/html"} and not part.get_content_maintype() == "multipart":
+            continue
+        text = _decode_part(part)
+        if text.strip():
+            (html if ctype == "text/html" else plain).append(text)
+    return plain, html
+
+
+def _decode_part(part: Message) -> str:
+    """Declared charset first; when it lies, UTF-8, then cp1252 (which maps every byte that matters)."""
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        data = str(part.get_payload()).encode("utf-8", "surrogateescape")
+    declared = part.get_content_charset() or "utf-8"
+    for charset in (declared, "utf-8", "cp1252"):
+        try:
+            text = data.decode(charset)
+            break
+        except (LookupError, UnicodeDecodeError):
+            continue
+    else:
+        text = data.decode("latin-1")
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+
+
+def _header_text(value: object) -> str:
+    """Decode a raw header value: 8-bit bytes as UTF-8 (else cp1252), then RFC 2047 words."""
+    text = str(value)
+    if any("\udc80" <= c <= "\udcff" for c in text):
+        data = text.encode("ascii", "surrogateescape")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", "replace")
+    # Unfold first: folded encoded words decode wrongly with line breaks inside.
+    text = re.sub(r"\r?\n[ \t]+", " ", text)
+    decoded = decode_header_part(text) if "=?" in text else text.strip()
+    return decoded.replace("\x00", "").strip()
+
+
+def _first(headers: tuple[tuple[str, str], ...], name: str) -> str:
+    return next((v for k, v in headers if k == name), "")
+
+
+def _all(headers: tuple[tuple[str, str], ...], name: str) -> list[str]:
+    return [v for k, v in headers if k == name]
+
+
+def _addresses(values: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for _, addr in getaddresses(list(values)):
+        addr = addr.strip().lower()
+        if "@" in addr:
+            seen.setdefault(addr, None)
+    return tuple(seen)
+
+
+def _first_address(values: list[str]) -> tuple[str, str]:
+    for name, addr in getaddresses(values):
+        if addr:
+            return name.strip(), addr.strip().lower()
+    return "", ""
+
+
+def _date(value: str) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+
+
+def _attachments(items: list[dict[str, object]], cap: int) -> Iterable[AttachmentInfo]:
+    for item in items:
+        payload = _payload_bytes(item)
+        content_type = str(item.get("mail_content_type") or "application/octet-stream").lower()
+        name = sanitize_filename(str(item.get("filename") or ""))
+        oversized = len(payload) > cap
+        yield AttachmentInfo(
+            filename=name,
+            content_type=content_type,
+            size=len(payload),
+            sha256=hashlib.sha256(payload).hexdigest(),
+            payload=None if oversized else payload,
+            oversized=oversized,
+        )
+
+
+def _payload_bytes(item: dict[str, object]) -> bytes:
+    payload = item.get("payload") or ""
+    if isinstance(payload, bytes):
+        return payload
+    text = str(payload)
+    if item.get("binary"):
+        try:
+            return base64.b64decode(text, validate=False)
+        except (binascii.Error, ValueError):
+            pass
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _defects(defects: list[object]) -> Iterable[str]:
+    for entry in defects:
+        if isinstance(entry, dict):
+            for where, items in entry.items():
+                for item in items if isinstance(items, list) else [items]:
+                    yield f"{where}: {str(item)[:200]}"
+        else:
+            yield str(entry)[:200]
