@@ -161,15 +161,13 @@ class IdleWatcher:
             inbox: Any = None
             try:
                 inbox = open_inbox(self._settings)
-                wait = getattr(inbox, "wait_for_mail", None)
-                if wait is None:
-                    log.info("inbox has no IDLE support; polling on the schedule only")
-                    return
                 backoff = 1.0
                 while not self._stopping.is_set():
-                    # Short waits so a stop is noticed within a few seconds; the inbox re-IDLEs as needed.
-                    if wait(timeout=5.0):
+                    # Short waits so a stop is noticed within seconds; the inbox renews IDLE itself.
+                    if inbox.wait(timeout=5.0):
                         self._loop.call_soon_threadsafe(self._poll_now.set)
+                        # One wake-up per burst of mail is enough; the poll fetches everything new.
+                        self._stopping.wait(1.0)
             except Exception as exc:  # noqa: BLE001 - the server went away; IDLE comes back when it does
                 log.warning("IDLE connection failed: %s; retrying in %.0fs", exc, backoff)
                 self._stopping.wait(backoff)

@@ -1,0 +1,1 @@
+"""`agent demo`: the whole loop against simulated agencies on an accelerated clock, no outside server."""
