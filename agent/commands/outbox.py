@@ -1,0 +1,126 @@
+"""`agent outbox ...`: send what is queued, list rows, retry or cancel one."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+from dataclasses import asdict
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from agent.commands._context import app_context, fail, out
+from agent.db.models import Outbox
+from agent.outbox.send import drain_once
+
+outbox_app = typer.Typer(help="Outgoing mail: send, list, retry, cancel.", no_args_is_help=True)
+
+RETRYABLE = ("failed", "uncertain", "cancelled")
+CANCELLABLE = ("queued", "failed", "uncertain")
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@outbox_app.command("send")
+def send(
+    ctx: typer.Context,
+    once: bool = typer.Option(False, "--once", help="Drain once and exit (the daemon repeats it on its own)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Send every queued message that is due, then exit."""
+    context = app_context(ctx)
+    report = asyncio.run(drain_once(context.settings(), context.sessions(), worker_id=worker_id()))
+    if as_json:
+        print(json.dumps(asdict(report)))
+        return
+    out.print(
+        f"sent {report.sent} · retry later {report.retried} · failed {report.failed}"
+        f" · rate-limited {report.rate_limited} · reconciled {report.reconciled} · uncertain {report.uncertain}"
+    )
+
+
+@outbox_app.command("list")
+def list_rows(
+    ctx: typer.Context,
+    state: str = typer.Option(None, "--state", help="Only rows in this state (queued, sending, sent, failed, ...)."),
+    limit: int = typer.Option(50, "--limit", min=1),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show outbox rows, newest first."""
+    with app_context(ctx).sessions()() as session:
+        query = select(Outbox).order_by(Outbox.id.desc()).limit(limit)
+        if state:
+            query = query.where(Outbox.state == state)
+        rows = [
+            {
+                "id": r.id,
+                "state": r.state,
+                "kind": r.kind,
+                "request_id": r.request_id,
+                "to": list(r.recipients),
+                "subject": r.subject,
+                "message_id": r.message_id,
+                "attempts": r.attempts,
+                "last_code": r.last_code,
+                "last_error": r.last_error,
+                "next_attempt_at": r.next_attempt_at.isoformat() if r.next_attempt_at else None,
+                "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+            }
+            for r in session.scalars(query)
+        ]
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table(title=f"outbox ({len(rows)} shown)")
+    for column in ("id", "state", "kind", "to", "subject", "attempts", "last_code", "next/sent"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            str(r["id"]), r["state"], r["kind"], ", ".join(r["to"]), r["subject"][:60], str(r["attempts"]),
+            str(r["last_code"] or ""), r["sent_at"] or r["next_attempt_at"] or "",
+        )
+    out.print(table)
+
+
+def _row(session, row_id: int) -> Outbox:  # type: ignore[no-untyped-def]
+    row = session.get(Outbox, row_id)
+    if row is None:
+        fail(f"no outbox row {row_id}", 1)
+    return row
+
+
+@outbox_app.command("retry")
+def retry(ctx: typer.Context, row_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """Queue a failed, uncertain or cancelled row again (an operator's decision: it may send a second copy)."""
+    import datetime as dt
+
+    with app_context(ctx).sessions().begin() as session:
+        row = _row(session, row_id)
+        if row.state not in RETRYABLE:
+            fail(f"outbox {row_id} is {row.state}; only {', '.join(RETRYABLE)} rows can be retried", 1)
+        row.state = "queued"
+        row.attempts = 0
+        row.claimed_by = None
+        row.next_attempt_at = dt.datetime.now(dt.timezone.utc)
+    out.print(f"outbox {row_id} queued again")
+
+
+@outbox_app.command("cancel")
+def cancel(ctx: typer.Context, row_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """Never send this row (queued, failed or uncertain)."""
+    with app_context(ctx).sessions().begin() as session:
+        row = _row(session, row_id)
+        if row.state not in CANCELLABLE:
+            fail(f"outbox {row_id} is {row.state}; only {', '.join(CANCELLABLE)} rows can be cancelled", 1)
+        row.state = "cancelled"
+        row.next_attempt_at = None
+    out.print(f"outbox {row_id} cancelled")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(outbox_app, name="outbox")

@@ -1,0 +1,104 @@
+"""Rows left in `sending` by a crash: proven sent by their Message-ID, or set aside for a person; never resent."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from agent.config import Settings
+from agent.db.models import Outbox, ReviewItem
+from agent.mail.archive import Archive
+from agent.outbox.record import find_in_archive, outbound_message, record_sent
+from agent.outbox.sentfolder import sent_folder_has
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    proven_sent: int = 0
+    uncertain: int = 0
+
+
+def lease(settings: Settings) -> dt.timedelta:
+    """How long a live sender may hold a row before another daemon may treat it as abandoned."""
+    return max(dt.timedelta(minutes=5), dt.timedelta(seconds=4 * settings.smtp.timeout_seconds))
+
+
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.timezone.utc)
+
+
+def _stuck_ids(session: Session, worker_id: str, now: dt.datetime, settings: Settings) -> list[int]:
+    """Rows this worker claimed before it stopped, and anyone's rows whose lease ran out long ago."""
+    query = select(Outbox.id).where(
+        Outbox.state == "sending",
+        or_(Outbox.claimed_by == worker_id, Outbox.claimed_at < now - lease(settings)),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
+
+
+async def reconcile_stuck(
+    settings: Settings, sessions: sessionmaker[Session], *, worker_id: str, now: dt.datetime
+) -> ReconcileReport:
+    with sessions.begin() as session:
+        ids = _stuck_ids(session, worker_id, now, settings)
+    proven = doubtful = 0
+    for row_id in ids:
+        if await _reconcile_one(settings, sessions, row_id, now):
+            proven += 1
+        else:
+            doubtful += 1
+    return ReconcileReport(proven_sent=proven, uncertain=doubtful)
+
+
+async def _reconcile_one(settings: Settings, sessions: sessionmaker[Session], row_id: int, now: dt.datetime) -> bool:
+    with sessions.begin() as session:
+        row = session.get(Outbox, row_id)
+        if row is None or row.state != "sending":
+            return True
+        message_id, claimed_at, raw = row.message_id, aware(row.claimed_at), row.raw
+        if outbound_message(session, message_id) is not None:
+            record_sent(session, settings, row, None, now, code=row.last_code, note="reconciled: Message row exists")
+            return True
+    archive = Archive(settings.archive_path)
+    found = await asyncio.to_thread(find_in_archive, archive, message_id, claimed_at)
+    how = "archive"
+    if found is None:
+        in_sent = await asyncio.to_thread(sent_folder_has, settings, message_id)
+        if in_sent:
+            found = await asyncio.to_thread(archive.add, raw)
+            how = "IMAP Sent folder"
+    with sessions.begin() as session:
+        row = session.get(Outbox, row_id)
+        if row is None or row.state != "sending":
+            return True
+        if found is not None:
+            log.warning("outbox %s (%s) was sent before a crash; found in the %s", row_id, message_id, how)
+            record_sent(session, settings, row, found, now, code=row.last_code, note=f"reconciled: found in the {how}")
+            return True
+        # Neither sent nor unsent can be proven: a person decides; resending on our own could mail twice.
+        row.state = "uncertain"
+        row.last_error = "interrupted while sending; no copy found in the DB, archive or Sent folder"
+        row.next_attempt_at = None
+        session.add(
+            ReviewItem(
+                kind="send_uncertain",
+                request_id=row.request_id,
+                reason=(
+                    f"outbox {row.id} ({message_id}) may or may not have been sent before a crash; check the "
+                    f"recipient's side, then `agent outbox retry {row.id}` to send it or `agent outbox cancel {row.id}`"
+                ),
+            )
+        )
+        return False

@@ -1,0 +1,160 @@
+"""Apply what an agency's message means to its request: state, dates, review items, events; the last pipeline stage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from agent.db.models import Event, Message, Request, ReviewItem
+from agent.followups.policy import STREAK_FLAG
+from agent.pipeline.types import Understanding
+from agent.requests import lifecycle, states
+from agent.requests.clock import statutory_deadline
+
+DEFAULT_REVIEW_THRESHOLD = 0.6
+ACTOR = "pipeline"
+
+# Labels that also need a person, even when the classifier is sure: money or an answer from us.
+_NEEDS_PERSON = {"fee": "fee", "clarification": "clarification", "portal_redirect": "portal"}
+
+
+def _review(
+    session: Session, request: Request, message: Message, kind: str, reason: str, suggestions: list[object] | None = None
+) -> ReviewItem:
+    if message.id is None:
+        session.flush()
+    item = ReviewItem(
+        kind=kind, request_id=request.id, message_row_id=message.id, reason=reason, suggestions=list(suggestions or [])
+    )
+    session.add(item)
+    return item
+
+
+def _to_review(
+    session: Session, request: Request, message: Message, *, reason: str, now: dt.datetime, rules_dir: Path
+) -> list[Event]:
+    """Hold the request for a person: needs_review stops the follow-up timer until someone decides."""
+    if states.can(request.state, "review"):
+        return [
+            lifecycle.fire(
+                session, request, "review", cause="message", actor=ACTOR, detail={"reason": reason},
+                message=message, now=now, rules_dir=rules_dir,
+            )
+        ]
+    return [
+        lifecycle.record_event(
+            session, request, "held_for_review", cause="message", actor=ACTOR, detail={"reason": reason},
+            from_state=request.state, to_state=request.state, message=message, now=now,
+        )
+    ]
+
+
+def apply_message(
+    session: Session,
+    *,
+    request: Request,
+    message: Message,
+    understanding: Understanding | None,
+    kind: str,
+    now: dt.datetime,
+    rules_dir: Path,
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
+    spoofed: bool = False,
+) -> list[Event]:
+    """Update `request` for one inbound message in the caller's transaction and return the events written.
+
+    Auto-replies and bounces are never an agency response and are never answered. A doubtful reading, a
+    fee, a clarification or a suspicious sender opens a review item and the daemon waits for a person.
+    """
+    label = understanding.label if understanding is not None else None
+    if kind == "auto_reply" or (kind == "reply" and label == "auto_reply"):
+        # An out-of-office says nothing about the request; the clock keeps running.
+        return [
+            lifecycle.record_event(
+                session, request, "auto_reply_ignored", cause="message", actor=ACTOR,
+                from_state=request.state, to_state=request.state, message=message, now=now,
+            )
+        ]
+    if kind == "bounce" or label == "bounce":
+        lifecycle.set_flag(request, "undeliverable", True)
+        _review(session, request, message, "bounce", "our mail to the agency bounced; check the address")
+        return _to_review(session, request, message, reason="bounce", now=now, rules_dir=rules_dir)
+    if kind != "reply":
+        raise ValueError(f"unknown message kind {kind!r}; expected reply, auto_reply or bounce")
+    if spoofed:
+        _review(session, request, message, "spoof", "sender does not look like the agency it claims to be")
+        return _to_review(session, request, message, reason="spoof", now=now, rules_dir=rules_dir)
+
+    # A real answer from the agency: the follow-up streak starts over.
+    request.last_reply_at = now
+    lifecycle.set_flag(request, STREAK_FLAG, 0)
+    if understanding is None or understanding.confidence < review_threshold:
+        what = f"{label} ({understanding.confidence:.2f})" if understanding is not None else "no reading"
+        _review(
+            session, request, message, "low_confidence", f"unsure what the agency said: {what}",
+            [label] if label else [],
+        )
+        return _to_review(session, request, message, reason="low_confidence", now=now, rules_dir=rules_dir)
+    return _apply_label(session, request, message, understanding, now=now, rules_dir=rules_dir)
+
+
+def _apply_label(
+    session: Session, request: Request, message: Message, u: Understanding, *, now: dt.datetime, rules_dir: Path
+) -> list[Event]:
+    detail: dict[str, object] = {"label": u.label, "confidence": round(u.confidence, 3), "rules": list(u.rules)}
+    if u.label == "extension":
+        request.extended_due = u.expected_date or _legal_extension(request, rules_dir)
+        detail["extended_due"] = request.extended_due.isoformat() if request.extended_due else None
+    elif u.expected_date is not None and u.label in ("acknowledgment", "batch", "other", "extension"):
+        # "We anticipate providing the records by March 1": a promise becomes the next checkpoint
+        # when it is later than the statutory date (policy.checkpoint takes the later of the two).
+        request.promised_date = u.expected_date
+        detail["promised_date"] = u.expected_date.isoformat()
+    if u.fees:
+        detail["fees"] = [{"amount": f.amount, "currency": f.currency, "kind": f.kind} for f in u.fees]
+
+    trigger = states.LABEL_TRIGGER.get(u.label)
+    if trigger is None:
+        # "other" (or a label that moves nothing): a response worth recording, with the dates recomputed.
+        lifecycle.reschedule(request, rules_dir)
+        return [
+            lifecycle.record_event(
+                session, request, "reply_noted", cause="message", actor=ACTOR, detail=detail,
+                from_state=request.state, to_state=request.state, message=message, now=now,
+            )
+        ]
+    if not states.can(request.state, trigger):
+        _review(
+            session, request, message, "unexpected",
+            f"a {u.label!r} message is not expected for a request in state {request.state!r}",
+        )
+        return [
+            lifecycle.record_event(
+                session, request, "unexpected_message", cause="message", actor=ACTOR, detail=detail,
+                from_state=request.state, to_state=request.state, message=message, now=now,
+            )
+        ]
+    events = [
+        lifecycle.fire(
+            session, request, trigger, cause="message", actor=ACTOR, detail=detail,
+            message=message, now=now, rules_dir=rules_dir,
+        )
+    ]
+    review_kind = _NEEDS_PERSON.get(u.label)
+    if review_kind is not None:
+        reason = {
+            "fee": "the agency asks for a fee; approve or decline before anything else happens",
+            "clarification": "the agency asks a question; answer it before the request can go on",
+            "portal": "the agency asks that the request go through its portal",
+        }[review_kind]
+        _review(session, request, message, review_kind, reason, detail.get("fees") or [])  # type: ignore[arg-type]
+    return events
+
+
+def _legal_extension(request: Request, rules_dir: Path) -> dt.date | None:
+    """An extension notice without a date: assume the longest extension the statute allows."""
+    if request.clock_start is None:
+        return None
+    return statutory_deadline(request.jurisdiction, request.clock_start, rules_dir).extended_due

@@ -1,0 +1,116 @@
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) that records what it accepts and answers with scripted codes."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message as EmailMsg
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from agent.config import SmtpSettings
+
+_TEXT = {
+    250: "2.0.0 OK",
+    421: "4.3.2 Service not available, closing channel",
+    450: "4.2.1 Mailbox busy, try later",
+    451: "4.3.0 Temporary failure, try again later",
+    452: "4.3.1 Insufficient storage",
+    550: "5.1.1 Mailbox unavailable",
+    552: "5.3.4 Message too big",
+    554: "5.7.1 Rejected",
+}
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message the server accepted (answered 250 to DATA)."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMsg:
+        return message_from_bytes(self.data)
+
+    @property
+    def message_id(self) -> str | None:
+        return self.message["Message-ID"]
+
+
+@dataclass
+class _Handler:
+    received: list[Received] = field(default_factory=list)
+    rcpt_script: list[int] = field(default_factory=list)
+    data_script: list[int] = field(default_factory=list)
+    data_attempts: int = 0
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
+        code = self.rcpt_script.pop(0) if self.rcpt_script else 250
+        if code != 250:
+            return f"{code} {_TEXT.get(code, 'scripted reply')}"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.data_attempts += 1
+        code = self.data_script.pop(0) if self.data_script else 250
+        if code != 250:
+            return f"{code} {_TEXT.get(code, 'scripted reply')}"
+        self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.original_content)))
+        return "250 2.0.0 Message accepted for delivery"
+
+
+class SmtpServer:
+    """Handle given to tests: where the server listens, what it received, and how it should answer next."""
+
+    def __init__(self, controller: Controller, handler: _Handler) -> None:
+        self._controller = controller
+        self._handler = handler
+        self.host = "127.0.0.1"
+        self.port = int(controller.port)
+
+    @property
+    def messages(self) -> list[Received]:
+        return list(self._handler.received)
+
+    @property
+    def data_attempts(self) -> int:
+        """DATA commands seen, accepted or not: proves whether a send was even tried."""
+        return self._handler.data_attempts
+
+    def script_rcpt(self, codes: list[int]) -> None:
+        """Answer the next RCPT commands with these codes in order (then 250)."""
+        self._handler.rcpt_script.extend(codes)
+
+    def script_data(self, codes: list[int]) -> None:
+        """Answer the next DATA commands with these codes in order (then 250), e.g. [451, 250] or [550]."""
+        self._handler.data_script.extend(codes)
+
+    def settings(self, **overrides: Any) -> SmtpSettings:
+        """SmtpSettings pointing at this server (plain SMTP is allowed on loopback only)."""
+        values: dict[str, Any] = {"host": self.host, "port": self.port, "security": "plain", "timeout_seconds": 5}
+        values.update(overrides)
+        return SmtpSettings(**values)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    handler = _Handler()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), ready_timeout=10)
+    controller.start()
+    try:
+        yield SmtpServer(controller, handler)
+    finally:
+        controller.stop()
