@@ -155,7 +155,7 @@ def _validate_row(line: int, raw: dict[str, str], jurisdictions: Collection[str]
     for pattern in patterns:
         if (problem := _check_pattern(pattern)) is not None:
             bad("tracking_patterns", problem)
-    if not emails and not portal_url and name:
+    if not _split(raw.get("emails", "")) and not portal_url and name:
         bad("emails", "no email address and no portal_url: there is no way to file with this agency")
     if problems:
         return None, problems
