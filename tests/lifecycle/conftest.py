@@ -15,6 +15,7 @@ from agent.compose.message import build_message
 from agent.config import ArchiveSettings, IdentitySettings, RulesSettings, Settings
 from agent.db.models import Agency, Message, Request, TrackingNumber
 from agent.outbox.queue import enqueue
+from support.smtp import smtp_server  # noqa: F401  (also imported by tests/conftest.py; harmless twice)
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 UTC = dt.timezone.utc

@@ -1,0 +1,100 @@
+"""The state machine table and the follow-up policy, without a database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from agent.db.models import Request
+from agent.deadlines.calendar import BusinessCalendar
+from agent.followups.policy import FollowupPolicy, PolicyError, checkpoint, load_policy, next_action_date
+from agent.requests import states
+from agent.requests.states import IllegalTransition
+
+RULES = Path(__file__).resolve().parents[2] / "rules"
+
+
+@pytest.mark.parametrize(
+    ("label", "state"),
+    [
+        ("acknowledgment", "acknowledged"),
+        ("extension", "extended"),
+        ("batch", "partial"),
+        ("final_records", "completed"),
+        ("no_records", "no_records"),
+        ("denial", "rejected"),
+        ("fee", "fee_required"),
+        ("clarification", "clarification_needed"),
+        ("portal_redirect", "portal"),
+    ],
+)
+def test_each_label_leads_to_its_state(label: str, state: str) -> None:
+    assert states.target("sent", states.LABEL_TRIGGER[label]) == state
+
+
+def test_illegal_moves_are_refused() -> None:
+    with pytest.raises(IllegalTransition):
+        states.target("completed", "batch")
+    with pytest.raises(IllegalTransition):
+        states.target("withdrawn", "followup")
+    with pytest.raises(IllegalTransition):
+        states.target("draft", "acknowledgment")
+    assert not states.is_direct_move_allowed("withdrawn", "sent")
+
+
+def test_nothing_moves_backwards_on_a_late_acknowledgment() -> None:
+    assert states.target("extended", "acknowledgment") == "extended"
+    assert states.target("partial", "extension") == "partial"
+
+
+def test_operator_actions_and_timers() -> None:
+    assert states.target("partial", "withdraw") == "withdrawn"
+    assert states.target("rejected", "reopen") == "acknowledged"
+    assert states.target("fee_required", "resume") == "acknowledged"
+    assert states.target("extended", "escalate") == "needs_review"
+    assert states.target("partial", "followup") == "partial"
+
+
+def test_only_states_awaiting_the_agency_are_followed_up() -> None:
+    assert set(states.AWAITING_AGENCY) == {"sent", "acknowledged", "extended", "partial"}
+    for s in ("fee_required", "clarification_needed", "withdrawn", "completed", "needs_review", "portal"):
+        assert not states.follows_up(s)
+        assert not states.can(s, "followup")
+
+
+def _req(**kw: object) -> Request:
+    values: dict[str, object] = {"state": "acknowledged", "jurisdiction": "CA", "flags": {}}
+    values.update(kw)
+    return Request(**values)
+
+
+def test_checkpoint_is_the_later_of_deadline_and_promise() -> None:
+    assert checkpoint(_req(due_date=dt.date(2021, 2, 18), promised_date=dt.date(2021, 3, 1))) == dt.date(2021, 3, 1)
+    assert checkpoint(_req(due_date=dt.date(2025, 2, 21), extended_due=dt.date(2025, 3, 7))) == dt.date(2025, 3, 7)
+    # An earlier promise does not pull the legal deadline forward.
+    assert checkpoint(_req(due_date=dt.date(2025, 2, 21), promised_date=dt.date(2025, 2, 14))) == dt.date(2025, 2, 21)
+
+
+def test_policy_schedule() -> None:
+    policy, cal = FollowupPolicy(), BusinessCalendar()
+    req = _req(due_date=dt.date(2025, 2, 21), extended_due=dt.date(2025, 3, 7))
+    assert next_action_date(req, policy, cal) == dt.date(2025, 3, 10)
+    req.flags = {"followup_streak": 1}
+    req.last_followup_at = dt.datetime(2025, 3, 10, 17, tzinfo=dt.timezone.utc)
+    assert next_action_date(req, policy, cal) == dt.date(2025, 3, 24)
+    req.state = "fee_required"
+    assert next_action_date(req, policy, cal) is None
+
+
+def test_shipped_policy_loads_and_bad_policy_is_refused(tmp_path: Path) -> None:
+    assert load_policy(RULES).max_followups >= 1
+    (tmp_path / "followups.toml").write_text("max_followups = 0\n")
+    with pytest.raises(PolicyError, match="max_followups"):
+        load_policy(tmp_path)
+    other = tmp_path / "b"
+    other.mkdir()
+    (other / "followups.toml").write_text("max_folowups = 3\n")
+    with pytest.raises(PolicyError, match="unknown key 'max_folowups'"):
+        load_policy(other)
