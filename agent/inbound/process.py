@@ -34,8 +34,13 @@ except ModuleNotFoundError as exc:  # pragma: no cover - only while the stage is
     apply_message = None  # type: ignore[assignment]
 
 
-def process_message(session: Session, message_row: Message, raw: bytes, ctx: InboundContext) -> None:
-    """Fill the row from the raw bytes and act on it. Raises on failure; the caller quarantines."""
+def process_message(
+    session: Session, message_row: Message, raw: bytes, ctx: InboundContext, *, apply_effects: bool = True
+) -> None:
+    """Fill the row from the raw bytes and act on it. Raises on failure; the caller quarantines.
+
+    apply_effects=False (reprocessing a row already applied) refreshes the derived fields only.
+    """
     now = ctx.now()
     parsed = parse(raw, max_attachment_bytes=ctx.settings.attachments.max_bytes)
     _fill(message_row, parsed)
@@ -52,8 +57,14 @@ def process_message(session: Session, message_row: Message, raw: bytes, ctx: Inb
     message_row.match_evidence = result.evidence_json() + [
         {"kind": "decision", "request_id": result.request_id, "detail": result.reason}
     ]
-    # Any earlier review item for this row (from a previous processing) is superseded.
-    session.execute(delete(ReviewItem).where(ReviewItem.message_row_id == message_row.id, ReviewItem.state == "open"))
+    # An earlier orphan/quarantine item for this row (from a previous attempt) is superseded by this one.
+    session.execute(
+        delete(ReviewItem).where(
+            ReviewItem.message_row_id == message_row.id,
+            ReviewItem.state == "open",
+            ReviewItem.kind.in_(("orphan", "spoof", "quarantined")),
+        )
+    )
 
     request = session.get(Request, result.request_id) if result.request_id is not None else None
     message_row.request_id = request.id if request is not None else None
@@ -85,7 +96,7 @@ def process_message(session: Session, message_row: Message, raw: bytes, ctx: Inb
         )
     else:
         message_row.status = "processed"
-        if apply_message is not None and (understanding is not None or parsed.kind != "reply"):
+        if apply_effects and apply_message is not None and (understanding is not None or parsed.kind != "reply"):
             apply_message(
                 session,
                 request=request,
@@ -127,7 +138,16 @@ def quarantine(sessions: sessionmaker[Session], row_id: int, reason: str) -> Non
             return
         row.status = "quarantined"
         row.error = reason[:2000]
-        session.add(ReviewItem(kind="quarantined", message_row_id=row_id, request_id=row.request_id, reason=reason[:2000]))
+        # One open item per quarantined message, however often a retry fails again.
+        item = session.scalar(
+            select(ReviewItem).where(
+                ReviewItem.message_row_id == row_id, ReviewItem.kind == "quarantined", ReviewItem.state == "open"
+            )
+        )
+        if item is None:
+            session.add(ReviewItem(kind="quarantined", message_row_id=row_id, request_id=row.request_id, reason=reason[:2000]))
+        else:
+            item.reason = reason[:2000]
 
 
 def _fill(row: Message, parsed: ParsedMessage) -> None:

@@ -53,6 +53,11 @@ def parse(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTE
         text = html_to_text(html)
     content_type = message.get_content_type()
     report_type = message.get_param("report-type", "") or ""
+    kind = detect_kind(headers, from_addr=from_addr, subject=subject, content_type=content_type, report_type=str(report_type))
+    references = tuple(_MSGID.findall(" ".join(_all(headers, "references"))))
+    if kind == "bounce":
+        # A bounce rarely threads, but it quotes our message: its Message-ID ties the bounce to the request.
+        references = tuple(dict.fromkeys(references + _returned_message_ids(message)))
     return ParsedMessage(
         message_id=normalize_message_id(_first(headers, "message-id")),
         subject=subject,
@@ -63,18 +68,12 @@ def parse(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTE
         delivered_to=_addresses(v for name in _DELIVERY_HEADERS for v in _all(headers, name)),
         date=_date(_first(headers, "date")),
         in_reply_to=normalize_message_id(_first(headers, "in-reply-to")),
-        references=tuple(_MSGID.findall(" ".join(_all(headers, "references")))),
+        references=references,
         headers=headers,
         text=text,
         html=html,
         attachments=tuple(_attachments(mail.attachments, max_attachment_bytes)),
-        kind=detect_kind(
-            headers,
-            from_addr=from_addr,
-            subject=subject,
-            content_type=content_type,
-            report_type=str(report_type),
-        ),
+        kind=kind,
         defects=tuple(_defects(mail.defects)),
     )
 
@@ -99,6 +98,25 @@ def html_to_text(html: str) -> str:
         return converter.handle(html).strip()
     except Exception:  # noqa: BLE001 - broken HTML still has words; strip tags crudely
         return re.sub(r"<[^>]+>", " ", html).strip()
+
+
+_RETURNED_ID = re.compile(r"^message-id:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
+
+
+def _returned_message_ids(message: Message) -> tuple[str, ...]:
+    found: list[str] = []
+    for part in message.walk():
+        ctype = part.get_content_type()
+        if ctype not in {"message/rfc822", "text/rfc822-headers", "message/rfc822-headers"}:
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, list):  # the parser made a message of it
+            value = normalize_message_id(str(payload[0].get("Message-ID", ""))) if payload else None
+            if value:
+                found.append(value)
+        else:
+            found.extend(_RETURNED_ID.findall(_decode_part(part)))
+    return tuple(found)
 
 
 def _bodies(message: Message) -> tuple[list[str], list[str]]:
