@@ -15,3 +15,5 @@ from support.databases import (  # noqa: E402,F401  (fixtures are found by name)
     sessions,
     sqlite_url,
 )
+from support.smtp import smtp_server  # noqa: E402,F401
+from support.dovecot import dovecot, imap_account  # noqa: E402,F401
