@@ -121,6 +121,8 @@ class ThreadContext:
     domain_fingerprints: frozenset[str] = frozenset()  # paragraph fingerprints common across the sender's threads
     request_reference: str | None = None
     known_tracking_numbers: tuple[str, ...] = ()
+    tracking_patterns: tuple[str, ...] = ()  # the agency's own tracking-number regexes (Agency.tracking_patterns)
+    jurisdiction: str | None = None  # for business-day arithmetic ("within 10 business days")
 
 
 @dataclass(frozen=True)

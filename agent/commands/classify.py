@@ -1,0 +1,128 @@
+"""`agent classify` and `agent eval`: run the daemon's understanding stage on a mail file or corpus lines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+
+from agent.commands._context import EXIT_FAILURE, app_context, fail, out
+from agent.pipeline.evaluation import evaluate, prediction_json, read_rows, understand_row
+from agent.pipeline.rules import RulesError
+from agent.pipeline.types import ThreadContext, Understanding
+from agent.pipeline.understand import UnderstandRules, load_understand_rules, understand
+
+DEFAULT_THRESHOLD = 0.6
+
+
+def _setup(ctx: typer.Context) -> tuple[UnderstandRules, float]:
+    context = app_context(ctx)
+    rules_dir = context.rules_path()
+    threshold = DEFAULT_THRESHOLD
+    if context.config_path.is_file():
+        threshold = context.settings().classify.review_threshold
+    try:
+        return load_understand_rules(rules_dir), threshold
+    except RulesError as exc:
+        fail(f"invalid rules: {exc}")
+
+
+def _full_json(result: Understanding) -> dict[str, Any]:
+    return {
+        "label": result.label,
+        "confidence": result.confidence,
+        "rules": list(result.rules),
+        "expected_date": result.expected_date.isoformat() if result.expected_date else None,
+        "tracking_numbers": list(result.tracking_numbers),
+        "fees": [{"amount": f.amount, "currency": f.currency, "kind": f.kind, "text": f.text} for f in result.fees],
+        "links": list(result.links),
+        "records_attached": result.records_attached,
+        "cleaned_text": result.cleaned_text,
+        "folded": [{"reason": f.reason, "text": f.text} for f in result.folded],
+    }
+
+
+def _read_lines(path: Path) -> list[dict[str, Any]]:
+    try:
+        handle = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
+        with handle:
+            return read_rows(handle)
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror or exc}")
+    except ValueError as exc:
+        fail(f"{path}: {exc}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("classify")
+    def classify_command(
+        ctx: typer.Context,
+        file: Optional[Path] = typer.Argument(None, help="A raw .eml file to understand."),
+        jsonl: Optional[Path] = typer.Option(
+            None, "--jsonl", help="Corpus-shaped JSON lines (id, subject, body, from, date, attachment_text); '-' reads stdin."
+        ),
+    ) -> None:
+        """Clean, classify and extract one mail file, or every line of a JSONL file (one JSON object per line)."""
+        if (file is None) == (jsonl is None):
+            fail("give either FILE.eml or --jsonl IN.jsonl")
+        rules, threshold = _setup(ctx)
+        if jsonl is not None:
+            for row in _read_lines(jsonl):
+                result = understand_row(row, rules, threshold)
+                print(json.dumps(prediction_json(row, result), ensure_ascii=False))
+            return
+        assert file is not None
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            fail(f"cannot read {file}: {exc.strerror or exc}")
+        from agent.mail.parse import ParseError, parse
+
+        try:
+            parsed = parse(raw)
+        except ParseError as exc:
+            fail(f"{file}: cannot parse: {exc}", EXIT_FAILURE)
+        result = understand(parsed, ThreadContext(), rules, review_threshold=threshold)
+        print(json.dumps(_full_json(result), ensure_ascii=False, indent=2))
+
+    @app.command("eval")
+    def eval_command(
+        ctx: typer.Context,
+        file: Path = typer.Argument(..., help="Labelled JSON lines (plus gold label, expected_date, tracking_number)."),
+    ) -> None:
+        """Score the classifier on labelled lines: per-label table, confusion matrix, then a one-line summary."""
+        rules, threshold = _setup(ctx)
+        rows = _read_lines(file)
+        if not rows:
+            fail(f"{file}: no rows")
+        missing = [str(r.get("id", i)) for i, r in enumerate(rows) if not r.get("label")]
+        if missing:
+            fail(f"{file}: rows without a gold label: {', '.join(missing[:5])}")
+        results = [understand_row(row, rules, threshold) for row in rows]
+        report = evaluate(rows, results)
+
+        table = Table(title="per label")
+        for column in ("label", "precision", "recall", "f1", "support"):
+            table.add_column(column, justify="left" if column == "label" else "right")
+        for s in report.per_label:
+            table.add_row(s.label, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", str(s.support))
+        out.print(table)
+
+        matrix = Table(title="confusion (rows: gold, columns: predicted)")
+        matrix.add_column("gold \\ pred")
+        short = [label[:8] for label in report.labels]
+        for name in short:
+            matrix.add_column(name, justify="right")
+        for gold in report.labels:
+            matrix.add_row(gold, *(str(report.confusion.get((gold, p), 0) or ".") for p in report.labels))
+        out.print(matrix)
+        for row, result in zip(rows, results):
+            if result.label != row.get("label"):
+                out.print(f"  miss {row.get('id')}: gold={row.get('label')} predicted={result.label} ({result.confidence:.2f})",
+                          highlight=False)
+        sys.stdout.flush()
+        print(report.summary_line())

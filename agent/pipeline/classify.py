@@ -1,0 +1,159 @@
+"""Label an agency reply with what the requester must act on: TOML rules score labels, code matchers help."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.pipeline.rules import RulesError, check_choice, compile_pattern, load_toml, require, rule_tables
+from agent.pipeline.types import LABELS, AttachmentInfo, MessageKind
+
+FILE_NAME = "classify.toml"
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "})
+_SPACE = re.compile(r"\s+")
+_MONEY = re.compile(r"\$\s?\d[\d,]*(?:\.\d{1,2})?|\b\d[\d,]*(?:\.\d{2})?\s?(?:dollars|USD)\b", re.I)
+_FEE_WORD = re.compile(
+    r"\b(?:cost|costs|fee|fees|charge|charges|charged|deposit|payment|pay|paid|invoice|estimate|estimated|"
+    r"rate|hour|hourly|per\s+page|total|amount|due|owe|remit|check|quote|dollars|price|bill|billed)\b",
+    re.I,
+)
+_SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]|$)")
+_DOCUMENT_TYPES = ("application/pdf", "application/zip", "application/vnd", "text/csv", "application/msword")
+
+
+@dataclass(frozen=True)
+class Features:
+    """What the rules look at: the cleaned text (plus subject and attached letters), the kind, the attachments."""
+
+    text: str
+    kind: MessageKind = "reply"
+    attachments: tuple[AttachmentInfo, ...] = ()
+
+
+Matcher = Callable[[Features], bool]
+
+
+def _money_with_fee_word(features: Features) -> bool:
+    for match in _MONEY.finditer(features.text):
+        # Look at the words around the amount, within a sentence-sized window.
+        window = features.text[max(0, match.start() - 160) : match.end() + 80]
+        if _FEE_WORD.search(window):
+            return True
+    return False
+
+
+def _document_attached(features: Features) -> bool:
+    return any(a.content_type.startswith(_DOCUMENT_TYPES) for a in features.attachments)
+
+
+MATCHERS: dict[str, Matcher] = {
+    "kind_bounce": lambda f: f.kind == "bounce",
+    "kind_auto_reply": lambda f: f.kind == "auto_reply",
+    "money_with_fee_word": _money_with_fee_word,
+    "document_attached": _document_attached,
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    label: str
+    weight: float
+    patterns: tuple[re.Pattern[str], ...] = ()
+    matcher: str | None = None
+
+    def fires(self, features: Features) -> bool:
+        if self.matcher is not None:
+            return MATCHERS[self.matcher](features)
+        return any(p.search(features.text) for p in self.patterns)
+
+
+@dataclass(frozen=True)
+class LabelPolicy:
+    threshold: float
+    bonus: float
+
+
+@dataclass(frozen=True)
+class ClassifyRules:
+    rules: tuple[Rule, ...]
+    policies: dict[str, LabelPolicy]
+
+
+@dataclass(frozen=True)
+class Decision:
+    label: str
+    confidence: float
+    rules: tuple[str, ...]  # ids of the rules that fired (all of them, whatever label won)
+    scores: tuple[tuple[str, float], ...] = ()
+
+
+def load_classify_rules(rules_dir: Path) -> ClassifyRules:
+    path = Path(rules_dir) / FILE_NAME
+    data = load_toml(path)
+    labels = data.get("labels", {})
+    if not isinstance(labels, dict):
+        raise RulesError(path, "labels", "must be a table of [labels.<name>] tables")
+    policies: dict[str, LabelPolicy] = {}
+    for name, table in labels.items():
+        check_choice(name, LABELS, path, f"labels.{name}")
+        threshold = require(table, "threshold", (int, float), path, f"labels.{name}")
+        bonus = require(table, "bonus", (int, float), path, f"labels.{name}")
+        policies[name] = LabelPolicy(float(threshold), float(bonus))
+    rules: list[Rule] = []
+    for key, table in rule_tables(data, "rule", path):
+        label = check_choice(require(table, "label", str, path, key), LABELS, path, f"{key}.label")
+        weight = require(table, "weight", (int, float), path, key)
+        matcher = table.get("matcher")
+        raw = table.get("patterns")
+        if (matcher is None) == (raw is None):
+            raise RulesError(path, key, "needs exactly one of 'patterns' or 'matcher'")
+        if matcher is not None:
+            check_choice(matcher, MATCHERS, path, f"{key}.matcher")
+            rules.append(Rule(table["id"], label, float(weight), matcher=matcher))
+            continue
+        if not isinstance(raw, list) or not raw:
+            raise RulesError(path, f"{key}.patterns", "must be a non-empty list of regexes")
+        patterns = tuple(
+            compile_pattern(p, path, f"{key}.patterns[{i}]", re.IGNORECASE) for i, p in enumerate(raw)
+        )
+        rules.append(Rule(table["id"], label, float(weight), patterns=patterns))
+    for rule in rules:
+        policies.setdefault(rule.label, LabelPolicy(3.0, 0.0))
+    return ClassifyRules(rules=tuple(rules), policies=policies)
+
+
+def prepare_text(*parts: str) -> str:
+    """One line of text for the patterns: curly quotes straightened, whitespace collapsed."""
+    return _SPACE.sub(" ", " \n ".join(p for p in parts if p).translate(_QUOTES)).strip()
+
+
+def classify(features: Features, rules: ClassifyRules) -> Decision:
+    """Score every label, pick the action-driving one; never raises on odd text."""
+    scores: dict[str, float] = {}
+    fired: list[str] = []
+    for rule in rules.rules:
+        if rule.fires(features):
+            fired.append(rule.id)
+            scores[rule.label] = scores.get(rule.label, 0.0) + rule.weight
+    candidates = {
+        label: score + rules.policies[label].bonus
+        for label, score in scores.items()
+        if score >= rules.policies[label].threshold
+    }
+    ordered = tuple(sorted(scores.items(), key=lambda item: -item[1]))
+    if not candidates:
+        # Nothing we recognise: call it other, with a confidence low enough to go to review.
+        confidence = 0.35 if scores else 0.4
+        return Decision("other", confidence, tuple(fired), ordered)
+    ranked = sorted(candidates.items(), key=lambda item: -item[1])
+    label, best = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    raw = scores[label]
+    # More evidence and a wider margin over the runner-up both raise confidence.
+    strength = min(1.0, raw / 6.0)
+    margin = max(0.0, best - runner_up) / (best + 1.0)
+    confidence = round(min(0.99, 0.45 + 0.3 * strength + 0.35 * margin), 3)
+    return Decision(label, confidence, tuple(fired), ordered)

@@ -1,0 +1,55 @@
+"""Where quoted earlier mail begins: mail-parser-reply's header detection plus the client styles it misses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from mailparser_reply.parser import EmailMessage
+
+# mail-parser-reply builds its header regex lazily per message; build it once and reuse the compiled pattern.
+_LIBRARY_HEADERS: re.Pattern[str] = EmailMessage(text="", languages=["en"]).HEADER_REGEX
+_HEADER_LINE = re.compile(r"^[>\s*]*(from|sent|to|subject|date|cc|organization)\s*:", re.I | re.M)
+_QUOTED_LINE = re.compile(r"^[ \t]*>")
+
+
+def _is_real_header_block(block: str, header_names: Sequence[str]) -> bool:
+    """An Outlook block needs a From: line plus Sent/Date/Subject: two 'To:'-ish lines of prose are not quotes."""
+    names = {m.group(1).lower() for m in _HEADER_LINE.finditer(block)}
+    return "from" in names and any(name in names for name in header_names)
+
+
+def quote_start(text: str, markers: Sequence[re.Pattern[str]], header_names: Sequence[str]) -> int | None:
+    """Offset where the quoted part starts, or None; a cut that would leave nothing above it is refused."""
+    cuts: list[int] = []
+    for match in _LIBRARY_HEADERS.finditer(text):
+        chunk = match.group(0)
+        if re.search(r"wrote:\s*$", chunk) or "original message" in chunk.lower():
+            cuts.append(match.start())
+        elif _is_real_header_block(chunk, header_names):
+            cuts.append(match.start())
+    for marker in markers:
+        found = marker.search(text)
+        if found:
+            cuts.append(found.start())
+    # Earliest cut that still leaves something of the agency's own above it.
+    for cut in sorted(cuts):
+        if text[:cut].strip():
+            return cut
+    return None
+
+
+def quoted_line_spans(lines: Sequence[str]) -> list[tuple[int, int]]:
+    """Runs of '>'-quoted lines as (first, last+1) line indexes."""
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
+    for index, line in enumerate(lines):
+        if _QUOTED_LINE.match(line):
+            if start is None:
+                start = index
+        elif start is not None and line.strip():
+            spans.append((start, index))
+            start = None
+    if start is not None:
+        spans.append((start, len(lines)))
+    return spans

@@ -1,0 +1,108 @@
+"""Understand one agency reply: clean, classify, extract — the single code path for the daemon and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.pipeline import extract
+from agent.pipeline.classify import ClassifyRules, Features, classify, load_classify_rules, prepare_text
+from agent.pipeline.clean import CleanRules, clean, load_clean_rules
+from agent.pipeline.rules import RulesError
+from agent.pipeline.tracking import TrackingRules, find_tracking_numbers, load_tracking_rules
+from agent.pipeline.types import ParsedMessage, ThreadContext, Understanding
+
+log = logging.getLogger(__name__)
+
+# Labels whose dates are not promises about the request (an out-of-office return day, a link expiry).
+_NO_PROMISE_LABELS = frozenset({"auto_reply", "bounce", "other"})
+# Folds the classifier still reads: a notice common to a portal's threads is news the first time in this thread.
+_READ_ANYWAY = frozenset({"learned_boilerplate"})
+DEFAULT_JURISDICTION = "US"
+
+
+@dataclass(frozen=True)
+class UnderstandRules:
+    clean: CleanRules
+    classify: ClassifyRules
+    tracking: TrackingRules
+    calendar: Any = None  # agent.deadlines.calendar.BusinessCalendar when the statutes are present
+
+
+def _load_calendar(rules_dir: Path) -> Any:
+    try:
+        from agent.deadlines.calendar import load_calendar
+    except ImportError:  # the deadlines package is optional for understanding: plain weekdays then
+        return None
+    try:
+        return load_calendar(rules_dir / "statutes")
+    except Exception as exc:  # the statutes loader has its own error type; report it as a rules error
+        raise RulesError(rules_dir / "statutes" / "calendar.toml", "(calendar)", str(exc)) from None
+
+
+def load_understand_rules(rules_dir: Path) -> UnderstandRules:
+    """Load and validate every rules file the understanding stage reads; RulesError names file and key."""
+    rules_dir = Path(rules_dir)
+    return UnderstandRules(
+        clean=load_clean_rules(rules_dir),
+        classify=load_classify_rules(rules_dir),
+        tracking=load_tracking_rules(rules_dir),
+        calendar=_load_calendar(rules_dir),
+    )
+
+
+def understand(
+    msg: ParsedMessage, context: ThreadContext, rules: UnderstandRules, *, review_threshold: float = 0.6
+) -> Understanding:
+    """Never raises: on an internal error the message is labelled other with zero confidence (so it goes to review)."""
+    try:
+        return _understand(msg, context, rules, review_threshold)
+    except Exception:  # a bug must not stop the inbox; the message lands in review with the full text
+        log.exception("understanding failed for %s", msg.message_id)
+        return Understanding(label="other", confidence=0.0, rules=("error.understand",), cleaned_text=msg.text or "")
+
+
+def _understand(msg: ParsedMessage, context: ThreadContext, rules: UnderstandRules, threshold: float) -> Understanding:
+    cleaned = clean(msg.text, context, rules.clean)
+    learned = "\n".join(f.text for f in cleaned.folded if f.reason in _READ_ANYWAY)
+    body = cleaned.text or learned or cleaned.unquoted
+    text = prepare_text(msg.subject, body, learned if cleaned.text else "", msg.attachment_text)
+    decision = classify(Features(text=text, kind=msg.kind, attachments=msg.attachments), rules.classify)
+
+    facts_text = "\n".join(p for p in (body, msg.attachment_text) if p)
+    promised: dt.date | None = None
+    if decision.label not in _NO_PROMISE_LABELS:
+        base = msg.date.date() if msg.date else None
+        promised = extract.expected_date(facts_text, base, _business_days(rules, context))
+    tracking = find_tracking_numbers(
+        "\n".join(p for p in (msg.subject, msg.text, msg.attachment_text) if p),
+        rules.tracking,
+        context.tracking_patterns,
+    )
+    fired = decision.rules + cleaned.rules
+    if decision.confidence < threshold:
+        fired += ("review.low_confidence",)
+    return Understanding(
+        label=decision.label,
+        confidence=decision.confidence,
+        rules=fired,
+        cleaned_text=cleaned.text,
+        folded=cleaned.folded,
+        expected_date=promised,
+        tracking_numbers=tracking,
+        fees=extract.fees(facts_text),
+        links=extract.links(facts_text),
+        records_attached=extract.records_attached(facts_text, msg.attachments),
+        fingerprints=cleaned.fingerprints,
+    )
+
+
+def _business_days(rules: UnderstandRules, context: ThreadContext) -> extract.BusinessDays | None:
+    calendar = rules.calendar
+    if calendar is None:
+        return None
+    jurisdiction = context.jurisdiction or DEFAULT_JURISDICTION
+    return lambda start, n: calendar.add_business_days(start, n, jurisdiction)
