@@ -1,0 +1,255 @@
+"""Rich renderables for the operator commands; the data comes from queries/timeline/explain/status, never from here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from agent.db.models import Message, Request, ReviewItem
+from agent.operators.explain import Explanation
+from agent.operators.queries import RequestRow
+from agent.operators.status import Health, age
+from agent.operators.timeline import EventEntry, MessageEntry, Thread
+
+STATE_STYLE = {
+    "completed": "green",
+    "no_records": "green",
+    "rejected": "red",
+    "withdrawn": "dim",
+    "needs_review": "bold yellow",
+    "fee_required": "yellow",
+    "clarification_needed": "yellow",
+    "undeliverable": "bold red",
+}
+
+
+def _d(value: dt.date | None) -> str:
+    return value.isoformat() if value else "—"
+
+
+def requests_table(rows: list[RequestRow]) -> Table:
+    # No vertical rules: the width goes to the agency names, which are long and many.
+    table = Table(title=f"{len(rows)} request{'s' if len(rows) != 1 else ''}", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True)
+    # Identifiers and dates never wrap (a broken reference cannot be pasted back); names fold instead.
+    for name in ("reference", "agency", "tracking", "state", "filed", "due", "next action", "last reply"):
+        table.add_column(name, overflow="fold", no_wrap=name not in ("agency", "tracking"),
+                         min_width={"agency": 14, "tracking": 10}.get(name))
+    for r in rows:
+        due = Text(_d(r.due))
+        if r.days_overdue:
+            due.append(f"\n+{r.days_overdue} days", style="bold red")
+        table.add_row(
+            r.reference,
+            r.agency,
+            "\n".join(r.tracking_numbers) or "—",
+            Text(r.state, style=STATE_STYLE.get(r.state, "")),
+            _d(r.filed),
+            due,
+            _d(r.next_action),
+            _d(r.last_reply),
+        )
+    return table
+
+
+def thread_view(thread: Thread, *, full: bool, zone: Any) -> RenderableType:
+    d = thread.deadlines
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("request", f"{thread.reference} — {thread.agency}")
+    head.add_row("state", Text(thread.state, style=STATE_STYLE.get(thread.state, "")))
+    if thread.subject:
+        head.add_row("subject", thread.subject)
+    head.add_row("tracking", ", ".join(thread.tracking_numbers) or "—")
+    head.add_row("filed", d.filed.astimezone(zone).strftime("%Y-%m-%d %H:%M") if d.filed else "—")
+    dates = f"due {_d(d.due)}"
+    if d.extended_due:
+        dates += f", extended to {_d(d.extended_due)}"
+    if d.promised:
+        dates += f", promised {_d(d.promised)}"
+    if d.days_overdue:
+        dates += f" — {d.days_overdue} days overdue"
+    head.add_row("deadlines", dates)
+    head.add_row("next action", f"{_d(d.next_action)} (follow-ups sent: {d.followups_sent})")
+    parts: list[RenderableType] = [head]
+    if full and thread.letter:
+        parts.append(Panel(Text(thread.letter), title="our request as filed", title_align="left", border_style="blue"))
+    for entry in thread.entries:
+        parts.append(_message_panel(entry, zone) if isinstance(entry, MessageEntry) else _event_line(entry, zone))
+    return Group(*parts)
+
+
+def _message_panel(m: MessageEntry, zone: Any) -> Panel:
+    arrow = "→ out" if m.direction == "out" else "← in"
+    title = Text(f"#{m.id} {m.at.astimezone(zone):%Y-%m-%d %H:%M} {arrow} {m.from_addr}")
+    if m.label:
+        title.append(f"  {m.label}", style="bold")
+        if m.confidence is not None:
+            title.append(f" {m.confidence:.2f}", style="yellow" if m.confidence < 0.6 else "green")
+    if m.kind and m.kind not in ("reply", "ours"):
+        title.append(f"  [{m.kind}]", style="magenta")
+    body: list[RenderableType] = []
+    if m.subject:
+        body.append(Text(m.subject, style="italic"))
+    body.append(Text(m.text.strip() or "(no text)"))
+    for marker in m.folded:
+        body.append(Text(f"··· {marker}", style="dim"))
+    for a in m.attachments:
+        size = f"{a.size / 1024:.0f} KB" if a.size >= 1024 else f"{a.size} B"
+        extra = ", over the size cap (kept in the archive)" if a.oversized else ""
+        body.append(Text(f"📎 {a.filename} ({a.content_type}, {size}{extra})", style="cyan"))
+    facts = _facts_line(m.facts)
+    if facts:
+        body.append(Text(facts, style="dim cyan"))
+    style = "blue" if m.direction == "out" else ("yellow" if m.status in ("review", "orphan") else "white")
+    return Panel(Group(*body), title=title, title_align="left", border_style=style)
+
+
+def _facts_line(facts: dict[str, Any]) -> str:
+    bits = []
+    if facts.get("expected_date"):
+        bits.append(f"expects {facts['expected_date']}")
+    if facts.get("tracking_numbers"):
+        bits.append("tracking " + ", ".join(map(str, facts["tracking_numbers"])))
+    for fee in facts.get("fees") or []:
+        bits.append(f"fee {fee.get('amount')} {fee.get('currency', 'USD')}" if isinstance(fee, dict) else f"fee {fee}")
+    for link in facts.get("links") or []:
+        bits.append(f"link {link}")
+    return " · ".join(bits)
+
+
+def _event_line(e: EventEntry, zone: Any) -> Text:
+    line = Text(f"  • {e.at.astimezone(zone):%Y-%m-%d %H:%M} {e.kind}", style="dim")
+    if e.to_state:
+        line.append(f" {e.from_state or '∅'} → {e.to_state}", style="bold")
+    line.append(f" ({e.cause}{' by ' + e.actor if e.actor else ''})", style="dim")
+    if e.detail.get("text"):
+        line.append(f": {e.detail['text']}")
+    return line
+
+
+def review_table(items: list[ReviewItem], requests: dict[int, Request], messages: dict[int, Message]) -> Table:
+    table = Table(title=f"{len(items)} item{'s' if len(items) != 1 else ''} to review", title_justify="left")
+    for name in ("item", "kind", "state", "request", "message", "reason"):
+        table.add_column(name, overflow="fold")
+    for i in items:
+        req = requests.get(i.request_id or -1)
+        msg = messages.get(i.message_row_id or -1)
+        table.add_row(
+            str(i.id),
+            i.kind,
+            i.state,
+            req.reference if req else "—",
+            f"#{msg.id} {msg.label or ''} {msg.subject or ''}".strip() if msg else "—",
+            i.reason,
+        )
+    return table
+
+
+def review_item_view(item: ReviewItem, request: Request | None, message: Message | None, position: str) -> Panel:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("kind", item.kind)
+    grid.add_row("why", item.reason or "—")
+    grid.add_row("request", f"{request.reference} ({request.state}) — {request.agency.name}" if request else "— (orphan)")
+    if message is not None:
+        grid.add_row("message", f"#{message.id} from {message.from_addr or '?'}: {message.subject or ''}")
+        conf = f" {message.confidence:.2f}" if message.confidence is not None else ""
+        grid.add_row("label", f"{message.label or '—'}{conf}")
+        text = (message.cleaned_text or "").strip()
+        if text:
+            grid.add_row("text", text if len(text) < 800 else text[:800] + " …")
+    for rank, s in enumerate(item.suggestions or [], 1):
+        grid.add_row("suggest" if rank == 1 else "", _suggestion(s, rank))
+    return Panel(grid, title=f"review item {item.id} ({position})", title_align="left")
+
+
+def _suggestion(s: Any, rank: int) -> str:
+    if not isinstance(s, dict):
+        return f"{rank}. {s}"
+    ref = s.get("reference") or s.get("request_id") or s.get("id")
+    score = s.get("score", s.get("weight"))
+    why = s.get("why") or s.get("reason") or s.get("evidence") or ""
+    score_s = f" ({float(score):.2f})" if isinstance(score, (int, float)) else ""
+    return f"{rank}. {ref}{score_s} {why}".rstrip()
+
+
+def explanation_view(x: Explanation) -> RenderableType:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("message", f"#{x.id} {x.message_id or '(no Message-ID)'}")
+    grid.add_row("from", x.from_addr or "—")
+    grid.add_row("subject", x.subject or "—")
+    grid.add_row("status", x.status + (f" — {x.error}" if x.error else ""))
+    grid.add_row("kind", x.kind or "—")
+    grid.add_row("request", x.request or "— (not matched)")
+    conf = f" (confidence {x.confidence:.2f})" if x.confidence is not None else ""
+    grid.add_row("label", f"{x.label or '—'}{conf}")
+    parts: list[RenderableType] = [grid]
+    ev = Table(title="why it matched", title_justify="left")
+    for col in ("evidence", "value", "weight", "note"):
+        ev.add_column(col, overflow="fold")
+    for e in x.evidence:
+        ev.add_row(e.kind, e.value, f"{e.weight:.2f}" if e.weight is not None else "", e.note)
+    parts.append(ev if x.evidence else Text("why it matched: no match evidence recorded", style="dim"))
+    rules = Table(title="why this label", title_justify="left")
+    for col in ("rule", "fired", "label", "weight", "note"):
+        rules.add_column(col, overflow="fold")
+    for r in x.rules:
+        rules.add_row(r.rule, "yes" if r.hit else "no", r.label or "", f"{r.weight:.2f}" if r.weight is not None else "", r.note)
+    parts.append(rules if x.rules else Text("why this label: no rule hits recorded", style="dim"))
+    if x.facts:
+        facts = Table.grid(padding=(0, 2))
+        facts.add_column(style="bold")
+        facts.add_column()
+        for k, v in x.facts.items():
+            facts.add_row(k, ", ".join(map(str, v)) if isinstance(v, list) else str(v))
+        parts.append(Panel(facts, title="facts", title_align="left"))
+    for line in x.folded:
+        parts.append(Text(f"··· {line}", style="dim"))
+    for line in x.review:
+        parts.append(Text(f"review {line}", style="yellow"))
+    for line in x.events:
+        parts.append(Text(f"event {line}", style="dim"))
+    return Group(*parts)
+
+
+def health_view(h: Health) -> RenderableType:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for name, entry in h.published.items():
+        value = entry["value"]
+        shown = _short(value)
+        when = age(entry.get("updated_at"), h.checked_at)
+        grid.add_row(name, f"{shown}" + (f"  [dim]({when})[/]" if when else ""))
+    if h.status_file:
+        for name, value in h.status_file.items():
+            if name not in h.published:
+                grid.add_row(name, _short(value))
+    if h.status_file_error:
+        grid.add_row("status file", f"[red]{h.status_file_error}[/]")
+    outbox = ", ".join(f"{k} {v}" for k, v in sorted(h.outbox.items())) or "empty"
+    grid.add_row("outbox", outbox)
+    grid.add_row("review", f"{h.review_open} open, {h.orphans} orphans, {h.quarantined} quarantined")
+    parts: list[RenderableType] = [grid]
+    parts += [Text(n, style="yellow") for n in h.notes]
+    return Group(*parts)
+
+
+def _short(value: Any) -> str:
+    # Published values are small dicts; show "key=value" pairs, with timestamps as ages where possible.
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_short(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, list):
+        return "; ".join(_short(v) for v in value) or "—"
+    return str(value)

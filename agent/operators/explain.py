@@ -1,0 +1,148 @@
+"""Why a message went where it went and got its label: the stored evidence, rule hits and facts, in one record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agent.db.models import Event, Message, Request, ReviewItem
+from agent.operators.clock import as_utc
+
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: str
+    value: str
+    weight: float | None
+    note: str
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    rule: str
+    hit: bool
+    label: str | None
+    weight: float | None
+    note: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    id: int
+    message_id: str | None
+    direction: str
+    from_addr: str
+    subject: str
+    received_at: dt.datetime | None
+    status: str
+    kind: str | None
+    error: str | None
+    request: str | None  # our reference
+    label: str | None
+    confidence: float | None
+    evidence: tuple[Evidence, ...]
+    rules: tuple[RuleHit, ...]
+    facts: dict[str, Any]
+    folded: tuple[str, ...]
+    review: tuple[str, ...]  # "#3 low_confidence (open): reason"
+    events: tuple[str, ...]  # "2025-03-01 state_change acknowledged→extended (message)"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "message_id": self.message_id,
+            "direction": self.direction,
+            "from": self.from_addr,
+            "subject": self.subject,
+            "received_at": self.received_at.isoformat() if self.received_at else None,
+            "status": self.status,
+            "kind": self.kind,
+            "error": self.error,
+            "request": self.request,
+            "label": self.label,
+            "confidence": self.confidence,
+            "evidence": [e.__dict__ for e in self.evidence],
+            "rules": [r.__dict__ for r in self.rules],
+            "facts": self.facts,
+            "folded": list(self.folded),
+            "review": list(self.review),
+            "events": list(self.events),
+        }
+
+
+def explain(session: Session, message: Message) -> Explanation:
+    """Gather what the pipeline recorded about one message; nothing is recomputed, so it shows what really happened."""
+    from agent.operators.timeline import fold_markers
+
+    request = session.get(Request, message.request_id) if message.request_id else None
+    reviews = session.scalars(
+        select(ReviewItem).where(ReviewItem.message_row_id == message.id).order_by(ReviewItem.id)
+    ).all()
+    events = session.scalars(select(Event).where(Event.message_row_id == message.id).order_by(Event.id)).all()
+    return Explanation(
+        id=message.id,
+        message_id=message.message_id,
+        direction=message.direction,
+        from_addr=message.from_addr or "",
+        subject=message.subject or "",
+        received_at=as_utc(message.received_at),
+        status=message.status,
+        kind=message.kind,
+        error=message.error,
+        request=request.reference if request else None,
+        label=message.label,
+        confidence=message.confidence,
+        evidence=tuple(_evidence(e) for e in message.match_evidence or []),
+        rules=tuple(_rule(r) for r in message.rule_hits or []),
+        facts=dict(message.facts or {}),
+        folded=fold_markers(session, [message])[0],
+        review=tuple(f"#{r.id} {r.kind} ({r.state}): {r.reason}".rstrip(": ") for r in reviews),
+        events=tuple(_event_line(e) for e in events),
+    )
+
+
+def _evidence(item: Any) -> Evidence:
+    # The matcher's records are JSON; read the common spellings and keep anything else as a note.
+    if not isinstance(item, dict):
+        return Evidence(kind=str(item), value="", weight=None, note="")
+    known = {"kind", "type", "value", "weight", "score", "note", "detail", "why"}
+    rest = {k: v for k, v in item.items() if k not in known}
+    note = str(item.get("note") or item.get("detail") or item.get("why") or "")
+    if rest:
+        note = (note + " " if note else "") + ", ".join(f"{k}={v}" for k, v in rest.items())
+    return Evidence(
+        kind=str(item.get("kind") or item.get("type") or "?"),
+        value=str(item.get("value") if item.get("value") is not None else ""),
+        weight=_float(item.get("weight", item.get("score"))),
+        note=note,
+    )
+
+
+def _rule(item: Any) -> RuleHit:
+    if not isinstance(item, dict):
+        return RuleHit(rule=str(item), hit=True, label=None, weight=None, note="")
+    return RuleHit(
+        rule=str(item.get("rule") or item.get("id") or item.get("name") or "?"),
+        hit=bool(item.get("hit", item.get("matched", True))),
+        label=item.get("label"),
+        weight=_float(item.get("weight", item.get("score"))),
+        note=str(item.get("note") or item.get("why") or item.get("match") or item.get("text") or ""),
+    )
+
+
+def _event_line(e: Event) -> str:
+    when = as_utc(e.created_at)
+    change = f" {e.from_state or '∅'}→{e.to_state}" if e.to_state else ""
+    who = f" by {e.actor}" if e.actor else ""
+    return f"{when:%Y-%m-%d %H:%M} {e.kind}{change} ({e.cause}{who})" if when else f"{e.kind}{change}"
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None

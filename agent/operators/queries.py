@@ -1,0 +1,198 @@
+"""Read-only views for operators: the request list with its filters, request lookup, the review queue in order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from agent.db.models import Agency, Campaign, Message, Request, ReviewItem, TrackingNumber
+from agent.operators.clock import as_utc, local_date
+from agent.operators.vocab import waiting_on_agency
+
+
+class NotFound(LookupError):
+    """The reference, id or tracking number names nothing we know."""
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    states: tuple[str, ...] = ()
+    overdue: bool = False
+    due_within: int | None = None  # days from today, inclusive
+    campaign: str | None = None  # id or name
+    agency: str | None = None  # part of the name, any case
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    id: int
+    reference: str
+    agency: str
+    tracking_numbers: tuple[str, ...]
+    state: str
+    filed: dt.date | None
+    due: dt.date | None
+    days_overdue: int | None  # None when not overdue
+    next_action: dt.date | None
+    last_reply: dt.date | None
+    campaign: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "reference": self.reference,
+            "agency": self.agency,
+            "tracking_numbers": list(self.tracking_numbers),
+            "state": self.state,
+            "filed": _iso(self.filed),
+            "due": _iso(self.due),
+            "days_overdue": self.days_overdue,
+            "next_action": _iso(self.next_action),
+            "last_reply": _iso(self.last_reply),
+            "campaign": self.campaign,
+        }
+
+
+def effective_due(req: Request) -> dt.date | None:
+    """The date we are waiting for: the statutory (or extended) due, or a later date the agency promised."""
+    candidates = [d for d in (req.extended_due or req.due_date, req.promised_date) if d is not None]
+    return max(candidates) if candidates else None
+
+
+def days_overdue(req: Request, today: dt.date) -> int | None:
+    due = effective_due(req)
+    if due is None or not waiting_on_agency(req.state) or due >= today:
+        return None
+    return (today - due).days
+
+
+def list_requests(session: Session, filt: RequestFilter, *, today: dt.date, zone: str) -> list[RequestRow]:
+    """Requests matching the filter, oldest due first (undated last), each with its last inbound reply."""
+    last_reply = (
+        select(Message.request_id, func.max(func.coalesce(Message.sent_date, Message.received_at)).label("at"))
+        .where(Message.direction == "in", Message.request_id.is_not(None))
+        .group_by(Message.request_id)
+        .subquery()
+    )
+    stmt = (
+        select(Request, last_reply.c.at)
+        .join(Agency, Agency.id == Request.agency_id)
+        .outerjoin(last_reply, last_reply.c.request_id == Request.id)
+        .options(selectinload(Request.agency), selectinload(Request.tracking_numbers), selectinload(Request.campaign))
+        .order_by(Request.id)
+    )
+    if filt.states:
+        stmt = stmt.where(Request.state.in_(filt.states))
+    if filt.agency:
+        stmt = stmt.where(func.lower(Agency.name).contains(filt.agency.lower(), autoescape=True))
+    if filt.campaign:
+        stmt = stmt.join(Campaign, Campaign.id == Request.campaign_id)
+        if filt.campaign.isdigit():
+            stmt = stmt.where(or_(Campaign.id == int(filt.campaign), Campaign.name == filt.campaign))
+        else:
+            stmt = stmt.where(func.lower(Campaign.name) == filt.campaign.lower())
+    rows: list[RequestRow] = []
+    for req, reply_at in session.execute(stmt).all():
+        over = days_overdue(req, today)
+        due = effective_due(req)
+        if filt.overdue and over is None:
+            continue
+        if filt.due_within is not None:
+            if due is None or not waiting_on_agency(req.state):
+                continue
+            if not today <= due <= today + dt.timedelta(days=filt.due_within):
+                continue
+        replies = [d for d in (as_utc(reply_at), as_utc(req.last_reply_at)) if d is not None]
+        rows.append(
+            RequestRow(
+                id=req.id,
+                reference=req.reference,
+                agency=req.agency.name,
+                tracking_numbers=tuple(t.value for t in sorted(req.tracking_numbers, key=lambda t: t.id)),
+                state=req.state,
+                filed=local_date(req.filed_at, zone),
+                due=due,
+                days_overdue=over,
+                next_action=req.next_action_date,
+                last_reply=local_date(max(replies), zone) if replies else None,
+                campaign=req.campaign.name if req.campaign else None,
+            )
+        )
+    rows.sort(key=lambda r: (r.due is None, r.due or dt.date.max, r.id))
+    return rows
+
+
+def find_request(session: Session, ref: str) -> Request:
+    """Our reference (any case), else the row id, else an agency tracking number that names one request."""
+    ref = ref.strip()
+    req = session.scalar(select(Request).where(func.upper(Request.reference) == ref.upper()))
+    if req is not None:
+        return req
+    if ref.isdigit():
+        req = session.get(Request, int(ref))
+        if req is not None:
+            return req
+    ids = session.scalars(
+        select(TrackingNumber.request_id).where(func.upper(TrackingNumber.value) == ref.upper()).distinct()
+    ).all()
+    if len(ids) == 1:
+        found = session.get(Request, ids[0])
+        assert found is not None
+        return found
+    if len(ids) > 1:
+        raise NotFound(f"tracking number {ref!r} belongs to {len(ids)} requests; use our reference")
+    raise NotFound(f"no request with reference, id or tracking number {ref!r}")
+
+
+def find_message(session: Session, ident: str) -> Message:
+    """Our row id, or the Message-ID header with or without its angle brackets."""
+    ident = ident.strip()
+    if ident.isdigit():
+        msg = session.get(Message, int(ident))
+        if msg is not None:
+            return msg
+    bare = ident.strip("<>")
+    msg = session.scalars(
+        select(Message).where(Message.message_id.in_([bare, f"<{bare}>"])).order_by(Message.id)
+    ).first()
+    if msg is None:
+        raise NotFound(f"no message with id or Message-ID {ident!r}")
+    return msg
+
+
+# Who is hurt most by waiting comes first: mail that bounced or looks forged, then money and questions.
+REVIEW_PRIORITY: dict[str, int] = {
+    "bounce": 0,
+    "spoof": 1,
+    "escalation": 2,
+    "fee": 3,
+    "clarification": 4,
+    "orphan": 5,
+    "low_confidence": 6,
+    "send_failed": 7,
+    "quarantined": 8,
+}
+
+
+def review_queue(session: Session, *, include_skipped: bool = True, include_done: bool = False) -> list[ReviewItem]:
+    """Open items by urgency then age; skipped ones come back after every open one, oldest first."""
+    wanted = ["open"] + (["skipped"] if include_skipped else []) + (["done"] if include_done else [])
+    items = list(session.scalars(select(ReviewItem).where(ReviewItem.state.in_(wanted))).all())
+    rank = {"open": 0, "skipped": 1, "done": 2}
+    items.sort(
+        key=lambda i: (
+            rank.get(i.state, 3),
+            REVIEW_PRIORITY.get(i.kind, len(REVIEW_PRIORITY)),
+            as_utc(i.created_at) or dt.datetime.min.replace(tzinfo=dt.timezone.utc),
+            i.id,
+        )
+    )
+    return items
+
+
+def _iso(d: dt.date | None) -> str | None:
+    return d.isoformat() if d else None

@@ -1,0 +1,278 @@
+"""The operator commands on a seeded database, through the real `agent` app, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from agent.cli import app
+from agent.db.models import DaemonState, Event, Message, Request, ReviewItem
+from operators.seed import Seeded
+
+runner = CliRunner()
+
+
+def run(config: Path, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    # A wide "terminal", so tables are not folded into the assertions' way.
+    return runner.invoke(app, ["--config", str(config), *args], input=input, env={"COLUMNS": "200"})
+
+
+def refs(result) -> list[str]:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 0, result.output
+    return [row["reference"] for row in json.loads(result.stdout)]
+
+
+# ---- requests -----------------------------------------------------------------------------------
+
+
+def test_requests_table_and_filters(seeded: Seeded, config_file: Path) -> None:
+    table = run(config_file, "requests")
+    assert table.exit_code == 0, table.output
+    for ref in seeded.requests:
+        assert ref in table.output
+    assert "Beverly Hills" in table.output and "R012345-020525" in table.output
+
+    data = json.loads(run(config_file, "requests", "--json").stdout)
+    row = next(r for r in data if r["reference"] == "RA-2025-0001")
+    assert row["tracking_numbers"] == ["R012345-020525", "R012399-030525"]
+    assert row["state"] == "extended"
+    assert row["due"] == (seeded.today + dt.timedelta(days=4)).isoformat()  # the extension moved it
+    assert row["last_reply"] == (seeded.today - dt.timedelta(days=6)).isoformat()
+    assert row["filed"] == (seeded.today - dt.timedelta(days=20)).isoformat()
+
+    overdue = json.loads(run(config_file, "requests", "--overdue", "--json").stdout)
+    # RA-0002's promised date (5 days ago) counts, not its older statutory date; fee-pending RA-0006 is our move.
+    assert {r["reference"]: r["days_overdue"] for r in overdue} == {"RA-2025-0002": 5, "RA-2025-0004": 15}
+    assert refs(run(config_file, "requests", "--due-within", "7", "--json")) == ["RA-2025-0003", "RA-2025-0001"]
+    assert refs(run(config_file, "requests", "--state", "extended,partial", "--json")) == [
+        "RA-2025-0002", "RA-2025-0001"]
+    assert sorted(refs(run(config_file, "requests", "--campaign", str(seeded.campaign_id), "--json"))) == [
+        "RA-2025-0001", "RA-2025-0002", "RA-2025-0004"]
+    assert len(refs(run(config_file, "requests", "--campaign", "use of force 2025", "--json"))) == 3
+    assert sorted(refs(run(config_file, "requests", "--agency", "BEVERLY", "--json"))) == [
+        "RA-2025-0001", "RA-2025-0005"]
+    assert refs(run(config_file, "requests", "--agency", "nobody", "--json")) == []
+
+
+def test_requests_rejects_unknown_state(seeded: Seeded, config_file: Path) -> None:
+    result = run(config_file, "requests", "--state", "lost")
+    assert result.exit_code == 2
+    assert "unknown state lost" in result.output
+
+
+# ---- thread -------------------------------------------------------------------------------------
+
+
+def test_thread_timeline(seeded: Seeded, config_file: Path) -> None:
+    result = run(config_file, "thread", "ra-2025-0001")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "portal footer folded, seen 4×" in out
+    assert "repeated notice folded" in out and "quoted earlier mail folded" in out
+    assert "extension 0.90" in out and "acknowledgment 0.95" in out
+    assert "acknowledged → extended" in out
+    assert "extended to" in out
+    assert out.index("acknowledgment 0.95") < out.index("extension 0.90")  # time order
+    assert "our request as filed" not in out  # the letter as filed only with --full
+
+    full = run(config_file, "thread", "RA-2025-0001", "--full")
+    assert "our request as filed" in full.output and "please send" in full.output
+
+    data = json.loads(run(config_file, "thread", "R012399-030525", "--json").stdout)  # by tracking number
+    assert data["reference"] == "RA-2025-0001"
+    kinds = [(e["type"], e.get("label") or e.get("kind")) for e in data["entries"]]
+    assert kinds[:3] == [("message", "ours"), ("event", "state_change"), ("message", "acknowledgment")]
+    ext = next(e for e in data["entries"] if e.get("label") == "extension")
+    assert ext["folded"] == ["portal footer folded, seen 4×", "repeated notice folded", "quoted earlier mail folded"]
+    assert data["deadlines"]["effective_due"] == (seeded.today + dt.timedelta(days=4)).isoformat()
+
+    batch = json.loads(run(config_file, "thread", "RA-2025-0002", "--json").stdout)
+    msg = next(e for e in batch["entries"] if e.get("label") == "batch")
+    assert [a["filename"] for a in msg["attachments"]] == ["incident_reports.pdf", "policy_300.pdf"]
+    assert batch["deadlines"]["days_overdue"] == 5
+
+
+def test_thread_unknown_reference_exits_1(seeded: Seeded, config_file: Path) -> None:
+    result = run(config_file, "thread", "RA-1999-0001")
+    assert result.exit_code == 1
+    assert "no request" in result.output
+
+
+# ---- explain ------------------------------------------------------------------------------------
+
+
+def test_explain_by_row_id_and_message_id(seeded: Seeded, config_file: Path) -> None:
+    by_id = run(config_file, "explain", str(seeded.messages["r1-ext"]))
+    assert by_id.exit_code == 0, by_id.output
+    assert "tracking_number" in by_id.output and "R012399-030525" in by_id.output
+    assert "extension.on_or_before" in by_id.output and "date.extract" in by_id.output
+    data = json.loads(run(config_file, "explain", "r1-ext@seed", "--json").stdout)
+    assert data["id"] == seeded.messages["r1-ext"]
+    assert data["request"] == "RA-2025-0001"
+    assert [e["kind"] for e in data["evidence"]] == ["tracking_number", "sender_domain"]
+    assert data["rules"][0] == {"rule": "extension.on_or_before", "hit": True, "label": "extension", "weight": 0.9,
+                                "note": ""}
+    assert data["facts"]["expected_date"] == (seeded.today + dt.timedelta(days=4)).isoformat()
+    assert any("acknowledged→extended" in line for line in data["events"])
+    orphan = run(config_file, "explain", "<orphan@seed>")
+    assert "not matched" in orphan.output and "orphan (open)" in orphan.output
+    assert run(config_file, "explain", "nope@nowhere").exit_code == 1
+
+
+# ---- review -------------------------------------------------------------------------------------
+
+
+def test_review_list_orders_by_urgency(seeded: Seeded, config_file: Path) -> None:
+    items = json.loads(run(config_file, "review", "list", "--json").stdout)
+    assert [i["kind"] for i in items] == ["bounce", "fee", "orphan", "low_confidence"]
+    assert items[2]["suggestions"][0]["reference"] == "RA-2025-0003"
+    table = run(config_file, "review", "list")
+    assert "4 items to review" in table.output
+
+
+def _events(sessions: sessionmaker[Session], item: int) -> list[Event]:
+    with sessions() as s:
+        return [e for e in s.scalars(select(Event).order_by(Event.id)) if (e.detail or {}).get("review_item") == item]
+
+
+def test_review_relabel_changes_state_and_writes_events(
+    seeded: Seeded, config_file: Path, sessions: sessionmaker[Session]
+) -> None:
+    item = seeded.reviews["low"]
+    result = run(config_file, "review", "relabel", str(item), "extension", "--operator", "alice", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["item_state"] == "done"
+    with sessions() as s:
+        req = s.get(Request, seeded.requests["RA-2025-0003"])
+        msg = s.get(Message, seeded.messages["r3-ack"])
+        it = s.get(ReviewItem, item)
+        assert (req.state, msg.label, msg.confidence, it.state, it.resolved_by) == (
+            "extended", "extension", 1.0, "done", "alice")
+        state_events = s.scalars(select(Event).where(Event.request_id == req.id, Event.to_state == "extended")).all()
+        assert state_events, "the state change is on the audit trail"
+    events = _events(sessions, item)
+    assert [(e.kind, e.cause, e.actor) for e in events][0] == ("review_relabel", "operator", "alice")
+    assert events[0].detail["from_label"] == "acknowledgment"
+    # Deciding it again is refused.
+    again = run(config_file, "review", "confirm", str(item))
+    assert again.exit_code == 1 and "already decided by alice" in again.output
+
+
+def test_review_confirm_and_default_operator(
+    seeded: Seeded, config_file: Path, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("USER", "bob")
+    result = run(config_file, "review", "confirm", str(seeded.reviews["low"]))
+    assert result.exit_code == 0, result.output
+    with sessions() as s:
+        msg = s.get(Message, seeded.messages["r3-ack"])
+        assert (msg.confidence, msg.status) == (1.0, "processed")
+        assert s.get(Request, seeded.requests["RA-2025-0003"]).state == "acknowledged"
+    assert [(e.kind, e.actor) for e in _events(sessions, seeded.reviews["low"])] == [("review_confirmed", "bob")]
+
+
+def test_review_attach_orphan_and_confirm_takes_top_suggestion(
+    seeded: Seeded, config_file: Path, sessions: sessionmaker[Session]
+) -> None:
+    item = seeded.reviews["orphan"]
+    result = run(config_file, "review", "attach", str(item), "RA-2025-0001", "--operator", "carol")
+    assert result.exit_code == 0, result.output
+    with sessions() as s:
+        msg = s.get(Message, seeded.messages["orphan"])
+        assert msg.request_id == seeded.requests["RA-2025-0001"]
+        assert msg.status == "processed"
+        assert msg.match_evidence[-1] == {"kind": "operator", "value": "RA-2025-0001", "by": "carol"}
+    ev = _events(sessions, item)
+    assert ev[0].kind == "review_attach" and ev[0].actor == "carol" and ev[0].request_id == seeded.requests[
+        "RA-2025-0001"]
+
+
+def test_review_confirm_orphan_attaches_to_best_suggestion(
+    seeded: Seeded, config_file: Path, sessions: sessionmaker[Session]
+) -> None:
+    result = run(config_file, "review", "confirm", str(seeded.reviews["orphan"]), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["request"] == "RA-2025-0003"
+    with sessions() as s:
+        assert s.get(Message, seeded.messages["orphan"]).request_id == seeded.requests["RA-2025-0003"]
+
+
+def test_review_set_state_note_skip(seeded: Seeded, config_file: Path, sessions: sessionmaker[Session]) -> None:
+    fee, bounce = seeded.reviews["fee"], seeded.reviews["bounce"]
+    assert run(config_file, "review", "note", str(fee), "called the clerk, they waive it", "--operator", "dan").exit_code == 0
+    assert run(config_file, "review", "set-state", str(fee), "acknowledged", "--operator", "dan").exit_code == 0
+    assert run(config_file, "review", "skip", str(bounce), "--operator", "dan").exit_code == 0
+    with sessions() as s:
+        assert s.get(Request, seeded.requests["RA-2025-0006"]).state == "acknowledged"
+        assert s.get(ReviewItem, fee).state == "done"
+        assert s.get(ReviewItem, bounce).state == "skipped"
+        trail = s.scalars(select(Event).where(Event.request_id == seeded.requests["RA-2025-0006"],
+                                              Event.cause == "operator").order_by(Event.id)).all()
+        kinds = [e.kind for e in trail]
+        assert kinds[:2] == ["note", "review_set_state"] and all(e.actor == "dan" for e in trail)
+        assert trail[0].detail["text"] == "called the clerk, they waive it"
+        assert any(e.to_state == "acknowledged" and e.from_state == "fee_required" for e in trail)
+    # The skipped bounce now waits behind the open items; decided ones are gone.
+    items = json.loads(run(config_file, "review", "list", "--json").stdout)
+    assert [(i["kind"], i["state"]) for i in items] == [("orphan", "open"), ("low_confidence", "open"),
+                                                        ("bounce", "skipped")]
+
+
+def test_review_usage_errors(seeded: Seeded, config_file: Path) -> None:
+    assert run(config_file, "review", "relabel", str(seeded.reviews["low"]), "maybe").exit_code == 2
+    assert run(config_file, "review", "set-state", str(seeded.reviews["fee"]), "lost").exit_code == 2
+    missing = run(config_file, "review", "skip", "9999")
+    assert missing.exit_code == 1 and "no review item 9999" in missing.output
+    no_req = run(config_file, "review", "set-state", str(seeded.reviews["orphan"]), "completed")
+    assert no_req.exit_code == 1 and "attach it first" in no_req.output
+
+
+def test_review_interactive_walk(seeded: Seeded, config_file: Path, sessions: sessionmaker[Session]) -> None:
+    # bounce: skip; fee: set state withdrawn; orphan: note, then quit.
+    keys = "k\ns\nwithdrawn\nn\nlooks like spam\nq\n"
+    result = run(config_file, "review", "--operator", "erin", input=keys)
+    assert result.exit_code == 0, result.output
+    assert "review item" in result.output and "1 of 4" in result.output
+    with sessions() as s:
+        assert s.get(ReviewItem, seeded.reviews["bounce"]).state == "skipped"
+        assert s.get(Request, seeded.requests["RA-2025-0006"]).state == "withdrawn"
+        assert s.get(ReviewItem, seeded.reviews["orphan"]).state == "open"
+        notes = s.scalars(select(Event).where(Event.kind == "note")).all()
+        assert [(n.actor, n.detail["text"]) for n in notes] == [("erin", "looks like spam")]
+
+
+# ---- status -------------------------------------------------------------------------------------
+
+
+def test_status_reads_published_state_and_counts_queues(
+    seeded: Seeded, config_file: Path, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    quiet = json.loads(run(config_file, "status", "--json").stdout)
+    assert quiet["queues"]["review_open"] == 4 and quiet["queues"]["orphans"] == 1
+    assert quiet["notes"]
+    now = dt.datetime.now(dt.timezone.utc)
+    with sessions.begin() as s:
+        s.add(DaemonState(name="last_poll", value={"at": now.isoformat(), "new": 3}))
+        s.add(DaemonState(name="errors", value={"count": 1, "last": "IMAP timeout"}))
+    (tmp_path / "status.json").write_text(json.dumps({"pid": 4242, "next_jobs": {"poll": now.isoformat()}}))
+    data = json.loads(run(config_file, "status", "--json").stdout)
+    assert data["published"]["last_poll"]["value"]["new"] == 3
+    assert data["status_file"]["pid"] == 4242
+    assert data["notes"] == []
+    text = run(config_file, "status")
+    assert text.exit_code == 0, text.output
+    assert "IMAP timeout" in text.output and "4 open, 1 orphans" in text.output
+
+
+def test_every_command_has_help() -> None:
+    for args in (["requests"], ["thread"], ["review"], ["review", "list"], ["review", "relabel"], ["explain"],
+                 ["status"]):
+        result = runner.invoke(app, [*args, "--help"])
+        assert result.exit_code == 0, (args, result.output)
+        assert "Usage" in result.output
