@@ -314,13 +314,33 @@ def campaign_withdraw(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Withdraw every open request of the campaign and cancel its mail not yet sent."""
-    with app_context(ctx).sessions().begin() as session:
+    app = app_context(ctx)
+    rules = app.settings().rules_path
+    with app.sessions().begin() as session:
         campaign = _load_campaign(session, campaign_id)
         open_count = sum(1 for r in camp.campaign_requests(session, campaign) if r.state not in camp.CLOSED_STATES)
         if not yes and not typer.confirm(f"Withdraw {open_count} open requests of campaign {campaign_id}?", default=False):
             raise typer.Exit(1)
-        changed = camp.withdraw_campaign(session, campaign, reason=reason)
+        changed = camp.withdraw_campaign(session, campaign, reason=reason, now=_now(), rules_dir=rules)
     out.print(f"campaign {campaign_id}: {changed} requests withdrawn")
+
+
+@campaign_app.command("followup")
+def campaign_followup(
+    ctx: typer.Context,
+    campaign_id: int = typer.Argument(..., help="Campaign id."),
+) -> None:
+    """Queue follow-ups now for every request of the campaign that is past its deadline and still unanswered."""
+    app = app_context(ctx)
+    settings = app.settings()
+    now = _now()
+    with app.sessions().begin() as session:
+        campaign = _load_campaign(session, campaign_id)
+        report = camp.followup_campaign(session, campaign, settings, now, today=local_date(now, settings))
+    out.print(f"campaign {campaign_id}: {len(report.queued)} follow-ups queued, {len(report.skipped)} skipped")
+    reasons = Counter(why for _, why in report.skipped)
+    for why, count in reasons.most_common():
+        out.print(f"  {count} × {why}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -182,10 +183,20 @@ def rollup(session: Session, campaign: Campaign, *, today: dt.date) -> Rollup:
     )
 
 
-def withdraw_campaign(session: Session, campaign: Campaign, *, actor: str = "operator", reason: str = "") -> int:
+def withdraw_campaign(
+    session: Session,
+    campaign: Campaign,
+    *,
+    actor: str = "operator",
+    reason: str = "",
+    now: dt.datetime | None = None,
+    rules_dir: Path | None = None,
+) -> int:
     """Withdraw every open request of the campaign; returns how many changed."""
     return sum(
-        withdraw_request(session, request, actor=actor, reason=reason or f"campaign {campaign.id} withdrawn")
+        withdraw_request(
+            session, request, actor=actor, reason=reason or f"campaign {campaign.id} withdrawn", now=now, rules_dir=rules_dir
+        )
         for request in campaign_requests(session, campaign)
     )
 
@@ -207,3 +218,43 @@ def outbox_for(session: Session, campaign: Campaign) -> list[Outbox]:
             select(Outbox).join(Request, Outbox.request_id == Request.id).where(Request.campaign_id == campaign.id)
         )
     )
+
+
+@dataclass(frozen=True)
+class FollowupReport:
+    queued: tuple[int, ...]
+    skipped: tuple[tuple[int, str], ...]
+
+
+def followup_campaign(session: Session, campaign: Campaign, settings: Settings, now: dt.datetime, *, today: dt.date) -> FollowupReport:
+    """Follow up now, for this campaign only, every request past its checkpoint, instead of waiting for the timer.
+
+    The letter and its bookkeeping are the deadline scan's own, so a follow-up sent this way counts
+    toward the same cap and spacing as one sent by the daemon.
+    """
+    # Imported here: the follow-up machinery belongs to the deadlines side and loads its policy lazily.
+    from agent.followups import policy as followup_policy
+    from agent.followups import scan as followup_scan
+    from agent.requests.states import follows_up
+
+    rules = followup_policy.load_policy(settings.rules_path)
+    queued: list[int] = []
+    skipped: list[tuple[int, str]] = []
+    for request in campaign_requests(session, campaign):
+        cp = followup_policy.checkpoint(request)
+        if not follows_up(request.state):
+            continue  # closed, withdrawn, waiting on us, or not sent yet: never mailed
+        if cp is None or cp >= today:
+            skipped.append((request.id, "not past its deadline yet" if cp else "no deadline known"))
+        elif request.last_followup_at is not None and request.last_followup_at.date() == today:
+            skipped.append((request.id, "already followed up today"))
+        elif followup_policy.should_escalate(request, rules):
+            skipped.append((request.id, f"{followup_policy.streak(request)} follow-ups already sent; needs an operator"))
+        else:
+            try:
+                with session.begin_nested():
+                    followup_scan._queue_followup(session, request, rules, today, now, settings)  # noqa: SLF001
+                queued.append(request.id)
+            except Exception as exc:  # noqa: BLE001 - one bad request must not stop the others
+                skipped.append((request.id, f"{type(exc).__name__}: {exc}"))
+    return FollowupReport(queued=tuple(queued), skipped=tuple(skipped))

@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session
 
 from agent.compose.message import build_message, new_message_id
 from agent.config import Settings
-from agent.db.models import Agency, Campaign, Event, Outbox, Request
+from agent.db.models import Agency, Campaign, Outbox, Request
 from agent.filing.letters import AgencyInfo, Letter, StatuteBook, render_letter
 from agent.outbox.queue import enqueue
+from agent.requests import lifecycle, states
 from agent.requests.addresses import make_reference, make_reply_address
 
 ACTOR = "filing"
-# States from which nothing more will happen; withdrawing them would rewrite history.
-CLOSED_STATES = frozenset({"completed", "no_records", "rejected", "withdrawn"})
+CLOSED_STATES = frozenset(states.CLOSED)
 
 
 class FilingError(Exception):
@@ -31,33 +31,6 @@ class FilingError(Exception):
 def local_date(now: dt.datetime, settings: Settings) -> dt.date:
     """The date in the operator's time zone: a letter sent at 23:30 in California is dated that day."""
     return now.astimezone(ZoneInfo(settings.schedule.timezone)).date()
-
-
-def record_event(
-    session: Session,
-    request: Request,
-    kind: str,
-    *,
-    to_state: str | None = None,
-    cause: str = "operator",
-    actor: str | None = ACTOR,
-    detail: Mapping[str, Any] | None = None,
-) -> Event:
-    """Change the state (when given) and write the audit row in the same transaction."""
-    from_state = request.state
-    if to_state is not None:
-        request.state = to_state
-    event = Event(
-        request_id=request.id,
-        kind=kind,
-        from_state=from_state if to_state is not None else None,
-        to_state=to_state,
-        cause=cause,
-        actor=actor,
-        detail=dict(detail or {}),
-    )
-    session.add(event)
-    return event
 
 
 def subject_with_reference(reference: str, subject: str) -> str:
@@ -108,13 +81,15 @@ def create_request(
     letter = _letter_for(request, agency, settings, local_date(now, settings), book)
     request.subject = subject_with_reference(request.reference, letter.subject)
     request.body = letter.body
-    record_event(
+    lifecycle.record_event(
         session,
         request,
         "created",
-        to_state="draft",
+        cause="operator",
         actor=actor,
+        to_state="draft",
         detail={"template": letter.template, "due_if_sent_today": letter.due.isoformat(), "citation": letter.citation},
+        now=now,
     )
     session.flush()
     return request
@@ -155,22 +130,35 @@ def send_request(
     )
     row = enqueue(session, msg, kind="request", request_id=request.id, agency_id=agency.id)
     request.message_id = message_id
-    record_event(session, request, "queued", to_state="queued", actor=actor, detail={"outbox_id": row.id, "message_id": message_id})
+    lifecycle.fire(
+        session, request, "queue", cause="operator", actor=actor,
+        detail={"outbox_id": row.id, "message_id": message_id}, now=now, rules_dir=settings.rules_path,
+    )
     session.flush()
     return row
 
 
-def withdraw_request(session: Session, request: Request, *, actor: str = ACTOR, reason: str = "") -> bool:
+def withdraw_request(
+    session: Session,
+    request: Request,
+    *,
+    actor: str = ACTOR,
+    reason: str = "",
+    now: dt.datetime | None = None,
+    rules_dir: Path | None = None,
+) -> bool:
     """Withdraw an open request and cancel its mail still waiting in the outbox; False when already closed."""
-    if request.state in CLOSED_STATES:
+    if not states.can(request.state, "withdraw"):
         return False
     cancelled = session.execute(
         update(Outbox)
         .where(Outbox.request_id == request.id, Outbox.state == "queued")
         .values(state="cancelled", last_error="request withdrawn")
     ).rowcount
-    request.next_action_date = None
-    record_event(session, request, "withdrawn", to_state="withdrawn", actor=actor, detail={"reason": reason, "outbox_cancelled": cancelled})
+    lifecycle.fire(
+        session, request, "withdraw", cause="operator", actor=actor,
+        detail={"reason": reason, "outbox_cancelled": cancelled}, now=now, rules_dir=rules_dir,
+    )
     return True
 
 

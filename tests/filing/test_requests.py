@@ -94,7 +94,7 @@ def test_send_builds_and_queues_the_mail(directory, settings, now, book) -> None
         outbox = session.scalars(select(Outbox).where(Outbox.request_id == request_id)).one()
         assert (outbox.kind, outbox.state, outbox.agency_id) == ("request", "queued", request.agency_id)
         kinds = [(e.kind, e.from_state, e.to_state) for e in session.scalars(select(Event).where(Event.request_id == request_id).order_by(Event.id))]
-        assert kinds[-1] == ("queued", "draft", "queued")
+        assert kinds[-1] == ("state_change", "draft", "queued")
         # Only a draft can be sent: a second send would be a second letter.
         with pytest.raises(FilingError, match="not a draft"):
             send_request(session, request, settings, now, book=book)
