@@ -45,6 +45,8 @@ def append_sent(settings: Settings, raw: bytes, when: dt.datetime) -> None:
     if not folder:
         return
     with _connect(settings.inbox.imap, str(settings.source)) as client:
+        if not client.folder_exists(folder):
+            client.create_folder(folder)
         client.append(folder, raw, flags=(b"\\Seen",), msg_time=when)
 
 
@@ -55,6 +57,8 @@ def sent_folder_has(settings: Settings, message_id: str) -> bool | None:
         return None
     try:
         with _connect(settings.inbox.imap, str(settings.source)) as client:
+            if not client.folder_exists(folder):
+                return False
             client.select_folder(folder, readonly=True)
             return bool(client.search(["HEADER", "Message-ID", message_id]))
     except Exception:  # noqa: BLE001 - "could not tell" is a legitimate answer here
