@@ -74,6 +74,8 @@ class Rule:
 class LabelPolicy:
     threshold: float
     bonus: float
+    # {other label: score}: when `other label` wins but this label scores at least that much, this label wins.
+    promote_from: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,14 @@ def load_classify_rules(rules_dir: Path) -> ClassifyRules:
         check_choice(name, LABELS, path, f"labels.{name}")
         threshold = require(table, "threshold", (int, float), path, f"labels.{name}")
         bonus = require(table, "bonus", (int, float), path, f"labels.{name}")
-        policies[name] = LabelPolicy(float(threshold), float(bonus))
+        promote = table.get("promote_from", {})
+        if not isinstance(promote, dict) or not all(isinstance(v, (int, float)) for v in promote.values()):
+            raise RulesError(path, f"labels.{name}.promote_from", "must be a table of label = score")
+        for other in promote:
+            check_choice(other, LABELS, path, f"labels.{name}.promote_from.{other}")
+        policies[name] = LabelPolicy(
+            float(threshold), float(bonus), tuple((k, float(v)) for k, v in promote.items())
+        )
     rules: list[Rule] = []
     for key, table in rule_tables(data, "rule", path):
         label = check_choice(require(table, "label", str, path, key), LABELS, path, f"{key}.label")
@@ -150,7 +159,14 @@ def classify(features: Features, rules: ClassifyRules) -> Decision:
         return Decision("other", confidence, tuple(fired), ordered)
     ranked = sorted(candidates.items(), key=lambda item: -item[1])
     label, best = ranked[0]
-    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    for other, policy in rules.policies.items():
+        # Mixed messages take the action-driving label (records + more to come is a batch, and so on).
+        if any(source == label and scores.get(other, 0.0) >= need for source, need in policy.promote_from):
+            fired.append(f"promote.{label}->{other}")
+            label = other
+            best = candidates.get(other, scores[other] + policy.bonus)
+            break
+    runner_up = max((v for k, v in ranked if k != label), default=0.0)
     raw = scores[label]
     # More evidence and a wider margin over the runner-up both raise confidence.
     strength = min(1.0, raw / 6.0)

@@ -31,7 +31,7 @@ _LEAD = re.compile(
 # A promise: the agency says what it will do. Reported speech about earlier letters is not a new promise.
 _PROMISE = re.compile(
     r"\b(?:will|shall|anticipat\w*|expect\w*|estimat\w*|intend\w*|plan\w*|should\s+be|to\s+be|ready|notified|"
-    r"extend\w*|due|target)\b",
+    r"extend\w*|due|target|additional|taking|respond|notify)\b",
     re.I,
 )
 _REPORTED = re.compile(
@@ -39,7 +39,13 @@ _REPORTED = re.compile(
     r"(?:was|were|we)\s+sent|(?:was|were|been)\s+provided|provided\s+you|received\s+by)\b",
     re.I,
 )
-_YOURS = re.compile(r"\b(?:you|requester)\s+(?:\w+\s+){0,2}(?:have|has|must|may|need|should|can)\b|\bappeal\b|\bplease\s+respond\b", re.I)
+# Deadlines set for the requester ("respond within 30 days", "or we will close it") are not the agency's promise.
+_YOURS = re.compile(
+    r"\b(?:you|requester)\s+(?:\w+\s+){0,2}(?:have|has|must|may|need|should|can)\b|\bappeal\b|\bplease\s+respond\b"
+    r"|\bwithdrawn\b|\bwhether\s+you\b|\bif\s+(?:we|the\s+\w+)\s+(?:do(?:es)?\s+not|don't)\b"
+    r"|\b(?:confirm|reply|respond)\s+(?:in\s+writing\s+)?within\b|\bclose\s+(?:your|the|this)\s+request\b",
+    re.I,
+)
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
     "eleven": 11, "twelve": 12, "fourteen": 14, "fifteen": 15, "twenty": 20, "thirty": 30, "forty-five": 45,
