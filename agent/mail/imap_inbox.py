@@ -37,6 +37,12 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, (OSError, socket.timeout, imaplib.IMAP4.abort, IMAPClientAbortError, EOFError))
 
 
+def is_session_failure(exc: BaseException) -> bool:
+    """On a connection that was working, any IMAP-level error (e.g. "* BYE Server shutting down")
+    means the session is unusable: drop it and reconnect. Real configuration errors resurface at connect."""
+    return is_transient(exc) or (isinstance(exc, imaplib.IMAP4.error) and not isinstance(exc, LoginError))
+
+
 class ImapInbox(Inbox):
     """One selected folder on one connection, reopened on demand after any transient failure."""
 
@@ -119,11 +125,14 @@ class ImapInbox(Inbox):
         """UIDs above the checkpoint; all of them when UIDVALIDITY changed (dedupe makes that safe)."""
         client = self.connect()
         try:
+            # NOOP lets the server sync the selected mailbox: without it, mail appended by another
+            # connection since SELECT can stay invisible to SEARCH on a long-lived connection.
+            client.noop()
             last = checkpoint.last_uid if checkpoint.uidvalidity == self.uidvalidity else 0
             # "UID n:*" also answers the highest existing UID when nothing is newer: filter it out.
             return sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
         except Exception as exc:
-            if is_transient(exc):
+            if is_session_failure(exc):
                 raise self._drop(exc) from exc
             raise
 
@@ -136,7 +145,7 @@ class ImapInbox(Inbox):
                 # BODY.PEEK[]: reading must never mark the agency's mail as seen for the people who share the box.
                 response = self.connect().fetch(chunk, ["BODY.PEEK[]"])
             except Exception as exc:
-                if is_transient(exc):
+                if is_session_failure(exc):
                     raise self._drop(exc) from exc
                 raise
             batch = [
@@ -166,7 +175,7 @@ class ImapInbox(Inbox):
             finally:
                 client.idle_done()
         except Exception as exc:
-            if not is_transient(exc):
+            if not is_session_failure(exc):
                 raise
             # The server went away (restart, network): reconnecting is the poll's job; report "look now".
             self.close()
