@@ -159,13 +159,22 @@ def classify(features: Features, rules: ClassifyRules) -> Decision:
         return Decision("other", confidence, tuple(fired), ordered)
     ranked = sorted(candidates.items(), key=lambda item: -item[1])
     label, best = ranked[0]
-    for other, policy in rules.policies.items():
-        # Mixed messages take the action-driving label (records + more to come is a batch, and so on).
-        if any(source == label and scores.get(other, 0.0) >= need for source, need in policy.promote_from):
-            fired.append(f"promote.{label}->{other}")
-            label = other
-            best = candidates.get(other, scores[other] + policy.bonus)
-            break
+    # Mixed messages take the action-driving label (records + more to come is a batch, and so on);
+    # promotions chain (denial -> final_records -> batch) but never loop.
+    visited = {label}
+    promoted = True
+    while promoted:
+        promoted = False
+        for other, policy in rules.policies.items():
+            if other in visited:
+                continue
+            if any(source == label and scores.get(other, 0.0) >= need for source, need in policy.promote_from):
+                fired.append(f"promote.{label}->{other}")
+                label = other
+                visited.add(other)
+                best = candidates.get(other, scores[other] + policy.bonus)
+                promoted = True
+                break
     runner_up = max((v for k, v in ranked if k != label), default=0.0)
     raw = scores[label]
     # More evidence and a wider margin over the runner-up both raise confidence.

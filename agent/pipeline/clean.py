@@ -134,9 +134,10 @@ def clean(text: str, context: ThreadContext, rules: CleanRules) -> Cleaned:
     unquoted, folded = _cut_quotes(text, rules)
     units = _split_signoff(split_units(unquoted), rules)
 
+    # Earlier messages are cut into units exactly like this one, so a repeated notice fingerprints the same.
     earlier: set[str] = set()
     for earlier_text in context.earlier_texts:
-        for unit in split_units(normalise(earlier_text)):
+        for unit in _split_signoff(split_units(normalise(earlier_text)), rules):
             fp = fingerprint(unit.text)
             if fp:
                 earlier.add(fp)

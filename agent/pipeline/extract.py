@@ -24,7 +24,7 @@ _DATE = re.compile(
 # Words straight before a date that make it a deadline rather than a reference ("on or before", "by").
 _LEAD = re.compile(
     r"(?:on\s+or\s+before|no\s+later\s+than|not\s+later\s+than|\bby|\bbefore|\buntil|\bon|"
-    r"(?:estimated|anticipated|expected|target|new|revised|updated)\s+(?:\w+\s+){0,2}date(?:\s+(?:of|is|will\s+be))?|"
+    r"(?:estimated|anticipated|expected|target|new|revised|updated)\s+(?:\w+\s+){0,2}date(?:\s+(?:of|is|will\s+be))?(?:\s+now)?|"
     r"due\s+date(?:\s+(?:of|is))?|date\s+of)\s*:?\s*$",
     re.I,
 )
