@@ -1,0 +1,1 @@
+"""The weekly digest: what happened to our requests, built from the database and mailed to the operators."""

@@ -1,0 +1,236 @@
+"""The weekly digest for a known week, section by section; its HTML is valid and self-contained; once per week."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+from email import policy
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from agent.cli import app
+from agent.config import IdentitySettings, RulesSettings, Settings
+from agent.db.models import DigestLog, Outbox
+from agent.db.session import make_session_factory
+from agent.digest.build import Digest, build_digest
+from agent.digest.render import render_html, render_text, subject
+from agent.digest.send import digest_week, queue_weekly_digest
+from operators.seed import Seeded, seed
+
+REPO = Path(__file__).resolve().parents[2]
+MONDAY = dt.date(2025, 3, 10)
+SINCE = dt.date(2025, 3, 3)
+SETTINGS = Settings(
+    rules=RulesSettings(path=REPO / "rules"),
+    identity=IdentitySettings(operators=["ops@example.org", "lead@example.org"]),
+)
+
+
+@pytest.fixture
+def week(sessions: sessionmaker[Session]) -> Seeded:
+    with sessions.begin() as session:
+        return seed(session, MONDAY)
+
+
+def _digest(sessions: sessionmaker[Session]) -> Digest:
+    with sessions() as session:
+        return build_digest(session, since=SINCE, until=MONDAY, settings=SETTINGS)
+
+
+def test_digest_sections_for_a_known_week(week: Seeded, sessions: sessionmaker[Session]) -> None:
+    d = _digest(sessions)
+    # New replies by label, in label order; the orphan is there, unmatched.
+    assert [(g.label, [r.reference for r in g.replies]) for g in d.replies] == [
+        ("acknowledgment", ["RA-2025-0003"]),
+        ("extension", ["RA-2025-0001"]),
+        ("batch", ["RA-2025-0002"]),
+        ("fee", ["RA-2025-0006"]),
+        ("bounce", ["RA-2025-0004"]),
+        ("other", [None]),
+    ]
+    assert d.reply_count == 6
+    assert d.replies[0].replies[0].received == dt.date(2025, 3, 8)
+    # Overdue: RA-0002 passed its promised date (Mar 5) this week; RA-0004 was overdue before; fee-pending is ours.
+    assert [(o.reference, o.due, o.days_over) for o in d.became_overdue] == [("RA-2025-0002", dt.date(2025, 3, 5), 5)]
+    assert d.still_overdue == 1
+    # Due this week (Mar 10 – 16).
+    assert [(s.reference, s.due, s.basis) for s in d.due_soon] == [
+        ("RA-2025-0003", dt.date(2025, 3, 13), "statutory"),
+        ("RA-2025-0001", dt.date(2025, 3, 14), "extended"),
+    ]
+    # Waiting for a person: most urgent kind first.
+    assert [(w.kind, w.reference, w.days_waiting) for w in d.waiting] == [
+        ("bounce", "RA-2025-0004", 4), ("fee", "RA-2025-0006", 5), ("orphan", None, 1),
+        ("low_confidence", "RA-2025-0003", 2)]
+    # Records received: the batch's attachments and its link.
+    assert [(r.reference, r.files, r.links) for r in d.received] == [
+        ("RA-2025-0002", (("incident_reports.pdf", 482_113), ("policy_300.pdf", 90_500)),
+         ("https://dhs.example.gov/records/123",))]
+    # Campaign progress: RA-0001 waiting (extended), RA-0002 and RA-0004 overdue.
+    [camp] = d.campaigns
+    assert (camp.name, camp.done, camp.waiting, camp.overdue, camp.needs_us, camp.total) == (
+        "Use of force 2025", 0, 1, 2, 0, 3)
+    # Median days to first real answer, for agencies that answered this week (a bounce is not an answer).
+    assert [(t.agency, t.median_days, t.answered, t.unanswered) for t in d.response_times] == [
+        ("Beverly Hills Police Department", 10.5, 2, 0),
+        ("Desert Hot Springs City Clerk", 5.0, 2, 0),
+        ("Federal Bureau of Examples", 4.0, 1, 0),
+    ]
+    assert not d.empty
+    assert d.headline() == "6 new replies, 1 newly overdue, 2 due this week, 4 waiting for you"
+
+
+def test_text_rendering_shows_each_section(week: Seeded, sessions: sessionmaker[Session]) -> None:
+    text = render_text(_digest(sessions), REPO / "rules")
+    heads = ["NEW REPLIES (6)", "OVERDUE", "DUE THIS WEEK", "WAITING FOR YOU (4)", "RECORDS RECEIVED",
+             "CAMPAIGN PROGRESS", "MEDIAN RESPONSE TIME"]
+    positions = [text.index(h) for h in heads]
+    assert positions == sorted(positions)
+    assert "RA-2025-0002  Desert Hot Springs City Clerk  due 2025-03-05, 5 days over (partial)" in text
+    assert "1 more request was already overdue before this week." in text
+    assert "Thu 2025-03-13  RA-2025-0003  Federal Bureau of Examples (statutory, acknowledged)" in text
+    assert "- incident_reports.pdf (471 KB)" in text
+    assert "Use of force 2025: 0/3 done, 1 waiting, 2 overdue, 0 need us" in text
+    assert "10.5 days  Beverly Hills Police Department (2 answered)" in text
+    assert "(unmatched)" in text
+
+
+def test_empty_sections_are_left_out(week: Seeded, sessions: sessionmaker[Session]) -> None:
+    # The week before: only the extension's predecessor events... and nothing else matched in it.
+    with sessions() as session:
+        d = build_digest(session, since=dt.date(2025, 2, 3), until=dt.date(2025, 2, 10), settings=SETTINGS)
+    text = render_text(d, REPO / "rules")
+    assert "RECORDS RECEIVED" not in text and "CAMPAIGN PROGRESS" not in text and "WAITING FOR YOU" not in text
+
+
+class _Collector(HTMLParser):
+    VOID = {"meta", "br", "img", "hr", "input", "link"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
+        else:
+            self.stack.pop()
+
+
+def _parse(html: str) -> _Collector:
+    p = _Collector()
+    p.feed(html)
+    p.close()
+    return p
+
+
+def test_html_is_well_formed_and_self_contained(week: Seeded, sessions: sessionmaker[Session]) -> None:
+    html = render_html(_digest(sessions), REPO / "rules")
+    p = _parse(html)
+    assert p.errors == [] and p.stack == []
+    names = [t for t, _ in p.tags]
+    assert "script" not in names and "img" not in names and "link" not in names and "iframe" not in names
+    external = [
+        (t, k, v) for t, attrs in p.tags for k, v in attrs.items()
+        if k in ("src", "href", "background", "srcset") and v
+    ]
+    # The only outside reference is the record link the agency sent.
+    assert external == [("a", "href", "https://dhs.example.gov/records/123")]
+    assert "url(" not in html and "@import" not in html
+    # The campaign bar: one coloured cell per non-empty bucket, widths that add up to 100%.
+    widths = [float(a["width"].rstrip("%")) for t, a in p.tags if t == "td" and (a.get("title") or "").startswith(
+        ("done", "waiting", "needs us", "overdue", "not filed"))]
+    assert len(widths) == 2 and abs(sum(widths) - 100) < 0.5
+    for section in ("New replies (6)", "Overdue", "Due this week", "Waiting for you (4)", "Records received",
+                    "Campaign progress", "Median response time"):
+        assert section in html
+
+
+def test_html_escapes_agency_text(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        seeded = seed(session, MONDAY)
+        from agent.db.models import Agency, Request
+
+        req = session.get(Request, seeded.requests["RA-2025-0002"])
+        session.get(Agency, req.agency_id).name = "Clerk <script>alert(1)</script> & Co"
+    html = render_html(_digest(sessions), REPO / "rules")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_an_empty_week_says_so_in_one_line(sessions: sessionmaker[Session]) -> None:
+    d = _digest(sessions)
+    assert d.empty
+    text = render_text(d, REPO / "rules")
+    body = [line for line in text.splitlines() if line.strip()]
+    assert body == ["Records digest, 2025-03-03 to 2025-03-09",
+                    "A quiet week (Mar 03 – Mar 09): no replies, nothing overdue, nothing due, nothing waiting for you."]
+    html = render_html(d, REPO / "rules")
+    assert "A quiet week" in html and "<h2" not in html
+    assert _parse(html).errors == []
+    assert subject(d).endswith(": a quiet week")
+
+
+def test_digest_week_is_the_week_before_local_monday() -> None:
+    # Monday 08:00 in Los Angeles is 16:00 UTC; Sunday 23:30 there is already Monday in UTC.
+    assert digest_week(SETTINGS, dt.datetime(2025, 3, 10, 16, tzinfo=dt.timezone.utc)) == (
+        "2025-W11", SINCE, MONDAY)
+    assert digest_week(SETTINGS, dt.datetime(2025, 3, 10, 6, 30, tzinfo=dt.timezone.utc))[0] == "2025-W10"
+
+
+def test_weekly_digest_is_queued_once_per_week_across_restarts(
+    week: Seeded, sessions: sessionmaker[Session], engine
+) -> None:  # type: ignore[no-untyped-def]
+    now = dt.datetime(2025, 3, 10, 16, 0, tzinfo=dt.timezone.utc)
+    first = queue_weekly_digest(sessions, SETTINGS, now)
+    assert first is not None and first.kind == "digest"
+    assert first.recipients == ["ops@example.org", "lead@example.org"]
+    # A "restart": a new session factory, a little later the same week.
+    again = queue_weekly_digest(make_session_factory(engine), SETTINGS, now + dt.timedelta(hours=5))
+    assert again is None
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Outbox).where(Outbox.kind == "digest")) == 1
+        log = s.scalars(select(DigestLog)).one()
+        assert (log.week, log.outbox_id) == ("2025-W11", first.id)
+        raw = s.get(Outbox, first.id).raw
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert msg.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert "6 new replies" in msg["Subject"]
+    assert "NEW REPLIES (6)" in msg.get_body(("plain",)).get_content()
+    assert "Campaign progress" in msg.get_body(("html",)).get_content()
+    # Next week is a new week.
+    assert queue_weekly_digest(sessions, SETTINGS, now + dt.timedelta(days=7)) is not None
+
+
+def test_digest_command(week: Seeded, config_file: Path, tmp_path: Path, sessions: sessionmaker[Session]) -> None:
+    runner = CliRunner()
+    base = ["--config", str(config_file), "digest"]
+    text = runner.invoke(app, [*base, "--since", "2025-03-03"])
+    assert text.exit_code == 0, text.output
+    assert text.output.startswith("Records digest, 2025-03-03 to 2025-03-09")
+    out = tmp_path / "digest.html"
+    html = runner.invoke(app, [*base, "--since", "2025-03-03", "--until", "2025-03-10", "--format", "html",
+                               "--out", str(out)])
+    assert html.exit_code == 0, html.output
+    assert out.read_text().startswith("<!DOCTYPE html>")
+    assert runner.invoke(app, [*base, "--format", "pdf"]).exit_code == 2
+    assert runner.invoke(app, [*base, "--since", "2025-03-10", "--until", "2025-03-03"]).exit_code == 2
+    first = runner.invoke(app, [*base, "--send"])
+    assert first.exit_code == 0 and "Queued the" in first.output
+    second = runner.invoke(app, [*base, "--send"])
+    assert second.exit_code == 0 and "already queued" in second.output
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Outbox).where(Outbox.kind == "digest")) == 1
