@@ -28,6 +28,7 @@ class FollowupFacts:
     tracking_numbers: tuple[str, ...]
     thread_ids: tuple[str, ...]  # Message-IDs of the thread, oldest first: our request, then later mail
     followup_number: int
+    extended: bool = False  # due_date is the extended one, after the agency's notice
 
 
 def _human(day: dt.date) -> str:
@@ -65,9 +66,11 @@ def compose_followup(
             "days_overdue": max(0, (today - checkpoint).days),
             "statute_name": statute.name,
             "citation": statute.citation,
+            "extension_citation": statute.extension.citation,
             "tracking_number": facts.tracking_numbers[0] if facts.tracking_numbers else None,
             "tracking_numbers": list(facts.tracking_numbers),
             "followup_number": facts.followup_number,
+            "extended": facts.extended,
             "sender_name": identity.name,
             "signature": identity.signature,
         },

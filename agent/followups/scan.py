@@ -196,4 +196,5 @@ def _facts(session: Session, request: Request) -> FollowupFacts:
         tracking_numbers=numbers,
         thread_ids=tuple(thread),
         followup_number=streak(request) + 1,
+        extended=request.extended_due is not None,
     )

@@ -64,7 +64,8 @@ async def reconcile_stuck(
 
 async def _reconcile_one(settings: Settings, sessions: sessionmaker[Session], row_id: int, now: dt.datetime) -> bool:
     with sessions.begin() as session:
-        row = session.get(Outbox, row_id)
+        # Locked on PostgreSQL so two daemons never settle the same row at once.
+        row = session.get(Outbox, row_id, with_for_update=True)
         if row is None or row.state != "sending":
             return True
         message_id, claimed_at, raw = row.message_id, aware(row.claimed_at), row.raw
@@ -80,7 +81,8 @@ async def _reconcile_one(settings: Settings, sessions: sessionmaker[Session], ro
             found = await asyncio.to_thread(archive.add, raw)
             how = "IMAP Sent folder"
     with sessions.begin() as session:
-        row = session.get(Outbox, row_id)
+        # Locked on PostgreSQL so two daemons never settle the same row at once.
+        row = session.get(Outbox, row_id, with_for_update=True)
         if row is None or row.state != "sending":
             return True
         if found is not None:

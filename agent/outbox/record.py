@@ -71,7 +71,9 @@ def record_sent(
         if request is not None:
             if not request.message_id:
                 request.message_id = row.message_id
-            lifecycle.mark_sent(session, request, now, rules_dir=settings.rules_path)
+            lifecycle.mark_sent(
+                session, request, now, rules_dir=settings.rules_path, timezone=settings.schedule.timezone
+            )
 
 
 def find_in_archive(archive: Archive, message_id: str, since: dt.datetime | None) -> Archived | None:

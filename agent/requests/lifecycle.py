@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -147,6 +148,7 @@ def mark_sent(
     *,
     rules_dir: Path | None = None,
     actor: str = "outbox",
+    timezone: str | None = None,
 ) -> Event | None:
     """The request letter left: start the legal clock and schedule the first follow-up.
 
@@ -156,7 +158,8 @@ def mark_sent(
     if request.filed_at is not None and request.state not in ("draft", "queued"):
         return None  # already recorded (a reconciled resend must not restart the clock)
     request.filed_at = now
-    request.clock_start = now.date()
+    # The agency's day, not UTC's: a letter sent at 5 p.m. in California is received that same day.
+    request.clock_start = now.astimezone(ZoneInfo(timezone)).date() if timezone else now.date()
     deadline = statutory_deadline(request.jurisdiction, request.clock_start, rules_dir)
     request.due_date = deadline.due
     set_flag(request, STREAK_FLAG, 0)
