@@ -36,6 +36,18 @@ _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?P<domain>[A-Za-z0-9-]+
 _DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
 _PORTAL = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+# Text found in almost every agency letter; no tracking-number pattern may match any of it.
+_INNOCENT = (
+    "2025",
+    "2019-2024",
+    "02/11/2025",
+    "2025-02-11",
+    "(310) 285-2400",
+    "310-285-2400",
+    "Government Code section 7922.535",
+    "$25.00",
+    "Dear Joey Scott, thank you for your request.",
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,11 @@ def _check_pattern(pattern: str) -> str | None:
     # A pattern that matches nothing-at-all would "find" a tracking number in every message.
     if compiled.search("") is not None:
         return f"regular expression {pattern!r} matches the empty string"
+    # Agency patterns are trusted as written and applied to every incoming message, so one that
+    # fires on ordinary dates, years, phone numbers or statute sections would misfile mail everywhere.
+    for sample in _INNOCENT:
+        if compiled.search(sample) is not None:
+            return f"regular expression {pattern!r} also matches ordinary text such as {sample!r}; make it more specific"
     return None
 
 

@@ -72,6 +72,7 @@ def test_every_bad_row_is_reported_with_its_line() -> None:
         + "No Contact PD,,CA,,,,\n"  # 14
         + "Wide PD,a@b.example.gov,CA,,,,,extra\n"  # 15
         + "Bad Domain PD,a@bd.example.gov,CA,not a domain,,,\n"  # 16
+        + "Broad Regex PD,a@br.example.gov,CA,,,,\\d{4}\n"  # 17: would match every year in every letter
     )
     found = problems(text)
     assert (4, "emails") in found
@@ -85,6 +86,7 @@ def test_every_bad_row_is_reported_with_its_line() -> None:
     assert (14, "emails") in found
     assert (15, "") in found
     assert (16, "domains") in found
+    assert (17, "tracking_patterns") in found
     assert not any(line == 3 for line, _ in found)
 
 
@@ -150,7 +152,7 @@ def test_import_is_all_or_nothing_and_updates_by_name(sessions, tmp_path: Path, 
     good = tmp_path / "good.csv"
     good.write_text(
         HEADER
-        + "Galt Police Department,changed@galt.example.gov,CA,,,,\\d{4}-\\d+\n"
+        + "Galt Police Department,changed@galt.example.gov,CA,,,,GPD-\\d{2}-\\d+\n"
         + "New Agency,new@new.example.gov,CA,,https://new.example.gov/pra,nextrequest,\n"
     )
     with pytest.raises(RuntimeError):
@@ -163,7 +165,7 @@ def test_import_is_all_or_nothing_and_updates_by_name(sessions, tmp_path: Path, 
     with sessions.begin() as session:
         galt = find_agency(session, "galt police department")  # case-insensitive lookup
         assert galt.emails == ["changed@galt.example.gov"]
-        assert galt.tracking_patterns == [r"\d{4}-\d+"]
+        assert galt.tracking_patterns == [r"GPD-\d{2}-\d+"]
         assert find_agency(session, "New Agency").portal == "nextrequest"
     again = import_agency_file(sessions, good, rules_dir=rules_dir)
     assert again.unchanged == ("Galt Police Department", "New Agency")
