@@ -118,6 +118,7 @@ def test_sixty_agencies_out_and_back(sessions, mail_settings: Settings, sixty, s
             mid: (r.id, r.reference, r.reply_address, r.jurisdiction, list(r.agency.emails), list(r.agency.domains), r.state, r.filed_at)
             for mid, r in requests.items()
         }
+        due_dates = {mid: r.due_date for mid, r in requests.items()}
     parser = BytesParser(policy=default_policy)
     mails = [parser.parsebytes(m.data) for m in received]
     assert len({m["Message-ID"] for m in mails}) == 60
@@ -134,6 +135,8 @@ def test_sixty_agencies_out_and_back(sessions, mail_settings: Settings, sixty, s
         body = mail.get_content()
         assert statute.citation in body, (reference, jurisdiction)
         assert f"{due:%B} {due.day}, {due.year}" in body, (reference, jurisdiction)
+        # The date the sender recorded when the mail left is the date the letter promised.
+        assert due_dates[mail["Message-ID"]] == due, (reference, jurisdiction)
     assert {f[3] for f in facts.values()} == {"CA", "AZ", "CO", "IL", "TX", "DC", "US"}
 
     # ---- back: replies delivered into a real Dovecot mailbox
