@@ -138,7 +138,13 @@ def _claim(
     return claimed, limited
 
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 def _client(smtp: SmtpSettings) -> aiosmtplib.SMTP:
+    if smtp.security == "plain" and smtp.host not in LOOPBACK:
+        # The config loader refuses this too; settings built in code must not slip past it.
+        raise ConfigError(f"smtp.security = 'plain' is allowed only for a loopback host, not {smtp.host!r}")
     password = read_secret(smtp.password, "smtp.password") if smtp.username else None
     return aiosmtplib.SMTP(
         hostname=smtp.host,

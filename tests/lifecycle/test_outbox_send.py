@@ -170,6 +170,7 @@ async def test_per_agency_rate_limit(sessions, settings, smtp_server, new_reques
     assert len(smtp_server.messages) == 4
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # SMTP-side behaviour: one database is enough
 async def test_bad_recipient_is_refused_before_smtp(sessions, settings, smtp_server, new_request) -> None:
     rid = new_request(now=T0)
     with sessions.begin() as s:
@@ -180,6 +181,7 @@ async def test_bad_recipient_is_refused_before_smtp(sessions, settings, smtp_ser
     assert "not a plain email address" in _row(sessions, rid).last_error
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # SMTP-side behaviour: one database is enough
 async def test_server_down_is_temporary(sessions, settings, smtp_server, new_request) -> None:
     settings = settings.model_copy(update={"smtp": settings.smtp.model_copy(update={"port": 1})})
     rid = new_request(now=T0)
