@@ -13,6 +13,7 @@ import typer
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agent.commands._context import app_context, err, fail, out
@@ -202,20 +203,26 @@ def _campaign_agencies(session: Session, agencies_file: Path | None, jurisdictio
     return found
 
 
-def _dry_run(agencies: list[Agency], template: str, variables: dict[str, str], settings: Settings, book: StatuteBook) -> Table:
+def _dry_run(
+    agencies: list[Agency], template: str, variables: dict[str, str], settings: Settings, book: StatuteBook
+) -> tuple[Table, Panel]:
     """Render every letter once before asking: a template or jurisdiction problem stops the campaign before it exists."""
     today = local_date(_now(), settings)
     per_jurisdiction: Counter[tuple[str, str, str]] = Counter()
+    sample: Panel | None = None
     for agency in agencies:
         letter = render_letter(
             settings.rules_path, template, agency=AgencyInfo(agency.name, agency.jurisdiction), variables=variables,
             identity=settings.identity, reference="RA-PREVIEW", filed_on=today, book=book,
         )
         per_jurisdiction[(agency.jurisdiction, letter.citation, letter.due.isoformat())] += 1
+        if sample is None:
+            sample = Panel(letter.body, title=f"first letter: {agency.name} — {letter.subject}", expand=False)
     table = Table("jurisdiction", "statute", "due if sent today", "agencies")
     for (jur, citation, due), count in sorted(per_jurisdiction.items()):
         table.add_row(jur, citation, due, str(count))
-    return table
+    assert sample is not None  # there is always at least one agency here
+    return table, sample
 
 
 @campaign_app.command("new")
@@ -236,9 +243,11 @@ def campaign_new(
     with app.sessions().begin() as session:
         agencies = _campaign_agencies(session, agencies_file, jurisdiction, settings.rules_path)
         try:
-            summary = _dry_run(agencies, template, variables, settings, book)
+            summary, sample = _dry_run(agencies, template, variables, settings, book)
         except TemplateError as exc:
             fail(str(exc), 2)
+        if not yes:
+            out.print(sample, markup=False, highlight=False)
         out.print(summary)
         no_email = [a.name for a in agencies if not a.emails]
         if no_email:
@@ -304,6 +313,28 @@ def campaign_show(
             why = " + ".join(w for w, ids in (("overdue", roll.overdue_ids), ("review", roll.review_ids)) if request_id in ids)
             needs.add_row(str(request_id), reference, agency, state, why)
         out.print(needs)
+
+
+@campaign_app.command("list")
+def campaign_list(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Every campaign with its template and number of requests."""
+    with app_context(ctx).sessions().begin() as session:
+        rows = [
+            {"id": c.id, "name": c.name, "template": c.template, "requests": n, "created_at": c.created_at.isoformat()}
+            for c, n in session.execute(
+                select(Campaign, func.count(Request.id)).outerjoin(Request).group_by(Campaign.id).order_by(Campaign.id)
+            ).all()
+        ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("id", "name", "template", "requests", "created", title=f"{len(rows)} campaigns")
+    for row in rows:
+        table.add_row(str(row["id"]), str(row["name"]), str(row["template"]), str(row["requests"]), str(row["created_at"])[:16])
+    out.print(table)
 
 
 @campaign_app.command("withdraw")

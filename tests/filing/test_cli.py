@@ -108,3 +108,5 @@ def test_campaign_commands(agent, example_files, tmp_path: Path) -> None:
     assert withdrawn.exit_code == 0 and "4 requests withdrawn" in withdrawn.output
     assert json.loads(agent("campaign", "show", "2", "--json").stdout)["by_state"] == {"withdrawn": 4}
     assert agent("campaign", "show", "99").exit_code == 1
+    listed = json.loads(agent("campaign", "list", "--json").stdout)
+    assert [(c["id"], c["requests"]) for c in listed] == [(1, 60), (2, 4), (3, 2)]
