@@ -14,6 +14,7 @@ from agent.mail.archive import Archive
 from agent.mail.attachments import AttachmentStore
 from agent.pipeline.match import AgencyInfo
 from agent.pipeline.tracking import TrackingRules, load_tracking_rules
+from agent.pipeline.understand import load_understand_rules
 
 
 def utc_now() -> dt.datetime:
@@ -33,6 +34,10 @@ class InboundContext:
 
     @classmethod
     def create(cls, settings: Settings, rules: Any = None, *, now: Callable[[], dt.datetime] | None = None) -> "InboundContext":
+        # Callers load the rules once at start and pass them in; a caller that passes none gets them
+        # loaded here, once per pass (never per message), rather than silently skipping classification.
+        if rules is None:
+            rules = load_understand_rules(settings.rules_path)
         # The understanding rules may carry the tracking rules; otherwise read rules/tracking.toml once here.
         tracking = getattr(rules, "tracking", None)
         if not isinstance(tracking, TrackingRules):

@@ -63,14 +63,20 @@ def poll_once(
     """
     report = PollReport()
     ctx = context
-    pending = _pending_rows(sessions)
+    # One short read for both: an idle poll should cost a query and a SEARCH, nothing more.
+    with sessions() as session:
+        pending = list(
+            session.scalars(
+                select(Message.id).where(Message.status == "new", Message.direction == "in").order_by(Message.id)
+            )
+        )
+        checkpoint = read_checkpoint(session, inbox.account, inbox.folder)
     if pending:
         ctx = ctx or InboundContext.create(settings, rules, now=now)
         for row_id in pending:
             _process_recovered(sessions, row_id, ctx, report)
-
-    with sessions() as session:
-        checkpoint = read_checkpoint(session, inbox.account, inbox.folder)
+        with sessions() as session:
+            checkpoint = read_checkpoint(session, inbox.account, inbox.folder)
     for batch in inbox.batches(checkpoint):
         ctx = ctx or InboundContext.create(settings, rules, now=now)
         recorded = record_batch(sessions, ctx.archive, account=inbox.account, folder=inbox.folder, batch=batch)
@@ -110,15 +116,6 @@ def watch(
             inbox.close()
             stop.wait(backoff)
             backoff = min(backoff * 2, 30.0)
-
-
-def _pending_rows(sessions: sessionmaker[Session]) -> list[int]:
-    with sessions() as session:
-        return list(
-            session.scalars(
-                select(Message.id).where(Message.status == "new", Message.direction == "in").order_by(Message.id)
-            )
-        )
 
 
 def _process_recovered(sessions: sessionmaker[Session], row_id: int, ctx: InboundContext, report: PollReport) -> None:

@@ -13,25 +13,13 @@ from agent.db.models import Attachment, Message, Request, ReviewItem, TrackingNu
 from agent.inbound.context import InboundContext
 from agent.inbound.match_index import build_match_index
 from agent.mail.parse import parse
+from agent.pipeline.apply import apply_message
 from agent.pipeline.match import Match, match
+from agent.pipeline.thread_context import build_thread_context, learn_boilerplate
 from agent.pipeline.types import ParsedMessage, Understanding
+from agent.pipeline.understand import understand
 
 log = logging.getLogger(__name__)
-
-try:  # The understanding stage lands separately; until it does, matching still runs and is recorded.
-    from agent.pipeline.thread_context import build_thread_context, learn_boilerplate
-    from agent.pipeline.understand import understand
-except ModuleNotFoundError as exc:  # pragma: no cover - only while the stage is missing
-    if exc.name not in {"agent.pipeline.understand", "agent.pipeline.thread_context"}:
-        raise
-    understand = None  # type: ignore[assignment]
-
-try:
-    from agent.pipeline.apply import apply_message
-except ModuleNotFoundError as exc:  # pragma: no cover - only while the stage is missing
-    if exc.name != "agent.pipeline.apply":
-        raise
-    apply_message = None  # type: ignore[assignment]
 
 
 def process_message(
@@ -42,9 +30,11 @@ def process_message(
     apply_effects=False (reprocessing a row already applied) refreshes the derived fields only.
     """
     now = ctx.now()
+    # A row handled before (reprocess, or a retry after quarantine) may have derived rows to replace.
+    again = message_row.processed_at is not None or message_row.error is not None
     parsed = parse(raw, max_attachment_bytes=ctx.settings.attachments.max_bytes)
     _fill(message_row, parsed)
-    _store_attachments(session, message_row, parsed, ctx)
+    _store_attachments(session, message_row, parsed, ctx, replace=again)
 
     index = build_match_index(
         session,
@@ -57,14 +47,15 @@ def process_message(
     message_row.match_evidence = result.evidence_json() + [
         {"kind": "decision", "request_id": result.request_id, "detail": result.reason}
     ]
-    # An earlier orphan/quarantine item for this row (from a previous attempt) is superseded by this one.
-    session.execute(
-        delete(ReviewItem).where(
-            ReviewItem.message_row_id == message_row.id,
-            ReviewItem.state == "open",
-            ReviewItem.kind.in_(("orphan", "spoof", "quarantined")),
+    if again:
+        # An earlier orphan/quarantine item for this row (from a previous attempt) is superseded by this one.
+        session.execute(
+            delete(ReviewItem).where(
+                ReviewItem.message_row_id == message_row.id,
+                ReviewItem.state == "open",
+                ReviewItem.kind.in_(("orphan", "spoof", "quarantined")),
+            )
         )
-    )
 
     request = session.get(Request, result.request_id) if result.request_id is not None else None
     message_row.request_id = request.id if request is not None else None
@@ -96,7 +87,7 @@ def process_message(
         )
     else:
         message_row.status = "processed"
-        if apply_effects and apply_message is not None and (understanding is not None or parsed.kind != "reply"):
+        if apply_effects and (understanding is not None or parsed.kind != "reply"):
             apply_message(
                 session,
                 request=request,
@@ -161,8 +152,13 @@ def _fill(row: Message, parsed: ParsedMessage) -> None:
     row.kind = parsed.kind
 
 
-def _store_attachments(session: Session, row: Message, parsed: ParsedMessage, ctx: InboundContext) -> None:
-    session.execute(delete(Attachment).where(Attachment.message_row_id == row.id))
+def _store_attachments(
+    session: Session, row: Message, parsed: ParsedMessage, ctx: InboundContext, *, replace: bool
+) -> None:
+    if replace:
+        session.execute(delete(Attachment).where(Attachment.message_row_id == row.id))
+    if not parsed.attachments:
+        return
     store = ctx.attachments
     for info in parsed.attachments:
         stored_path = None
@@ -184,30 +180,31 @@ def _store_attachments(session: Session, row: Message, parsed: ParsedMessage, ct
 
 def _learn_tracking_numbers(session: Session, request: Request, result: Match, now: dt.datetime) -> None:
     """Numbers the agency uses for this request, remembered so later mail that quotes only them still matches."""
-    for value in result.tracking_numbers:
-        existing = session.scalar(
-            select(TrackingNumber).where(TrackingNumber.request_id == request.id, TrackingNumber.value == value)
-        )
-        if existing is not None:
-            existing.last_seen = now
-            continue
-        taken = session.scalar(
-            select(TrackingNumber.request_id).where(
-                TrackingNumber.value == value, TrackingNumber.agency_id == request.agency_id
+    if not result.tracking_numbers:
+        return
+    known = {
+        (t.request_id, t.value): t
+        for t in session.scalars(
+            select(TrackingNumber).where(
+                TrackingNumber.agency_id == request.agency_id, TrackingNumber.value.in_(result.tracking_numbers)
             )
         )
-        if taken is not None:
-            continue  # the agency already uses it for another request; never move it silently
-        session.add(
-            TrackingNumber(request_id=request.id, agency_id=request.agency_id, value=value, first_seen=now, last_seen=now)
-        )
-    session.flush()
+    }
+    for value in result.tracking_numbers:
+        existing = known.get((request.id, value))
+        if existing is not None:
+            existing.last_seen = now
+        elif not any(v == value for _, v in known):
+            session.add(
+                TrackingNumber(request_id=request.id, agency_id=request.agency_id, value=value, first_seen=now, last_seen=now)
+            )
+        # else: the agency already uses it for another request; never move it silently
 
 
 def _understand(
     session: Session, parsed: ParsedMessage, request: Request | None, ctx: InboundContext
 ) -> Understanding | None:
-    if understand is None or ctx.understand_rules is None or parsed.kind != "reply":
+    if ctx.understand_rules is None or parsed.kind != "reply":
         return None
     context = build_thread_context(session, request.id if request else None, parsed.sender_domain)
     result = understand(parsed, context, ctx.understand_rules, review_threshold=ctx.settings.classify.review_threshold)

@@ -182,17 +182,29 @@ def test_poller_survives_a_dovecot_restart(imap_env: ImapEnv) -> None:
     thread.start()
     try:
         imap_env.account.append(mail(subject="before restart"))
-        _wait_for(lambda: len(imap_env.rows()) == 1, 10)
+        _wait_for(lambda: [r.status for r in imap_env.rows()] == ["processed"], 10)
         connects = imap_env.inbox.connects  # type: ignore[attr-defined]
         imap_env.account.restart()
         imap_env.account.append(mail(subject="after restart"))
-        _wait_for(lambda: len(imap_env.rows()) == 2, 30)
+        _wait_for(lambda: [r.status for r in imap_env.rows()] == ["processed", "processed"], 30)
         assert imap_env.inbox.connects > connects  # type: ignore[attr-defined]
         assert [r.subject for r in imap_env.rows()] == ["before restart", "after restart"]
     finally:
         stop.set()
         thread.join(20)
     assert not thread.is_alive()
+
+
+def test_idle_is_renewed_before_the_server_limit(tmp_path: Path, sqlite_sessions, sqlite_url: str, imap_account, imap_password: str) -> None:  # type: ignore[no-untyped-def]
+    # idle_renew_seconds caps every IDLE (default 25 min, under the 29-minute limit); here 1 s to see it.
+    env = ImapEnv(tmp_path, sqlite_sessions, sqlite_url, imap_account, idle_renew_seconds=1)
+    env.inbox.connect()  # type: ignore[attr-defined]
+    started = time.monotonic()
+    assert env.inbox.wait_for_mail(30) is False
+    assert time.monotonic() - started < 5
+    imap_account.append(mail(subject="still listening"))
+    assert env.poll().new == 1  # the same connection is still usable after DONE
+    env.inbox.close()
 
 
 def test_bounce_ooo_and_spoof_over_imap(imap_env: ImapEnv) -> None:
