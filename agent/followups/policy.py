@@ -62,8 +62,8 @@ def streak(request: Request) -> int:
 
 def checkpoint(request: Request) -> dt.date | None:
     """The later of the (possibly extended) statutory deadline and the agency's own promise."""
-    legal = request.extended_due or request.due_date
-    dates = [d for d in (legal, request.promised_date) if d is not None]
+    # max() rather than "extended or due": a misread extension date must never pull a reminder forward.
+    dates = [d for d in (request.due_date, request.extended_due, request.promised_date) if d is not None]
     return max(dates) if dates else None
 
 

@@ -111,6 +111,8 @@ def fire(
     rules_dir: Path | None = None,
 ) -> Event:
     """Apply a named trigger (a label, a timer, an operator action) through the transition table."""
+    if not states.cause_may_fire(cause, trigger):
+        raise IllegalTransition(f"a {cause} may not trigger {trigger!r}")
     new_state = states.target(request.state, trigger)
     return _move(
         session, request, new_state, trigger=trigger, cause=cause, actor=actor,
@@ -133,7 +135,7 @@ def set_state(
     """Move to a named state. An operator may set any state; anything else must be a move the table allows."""
     if new_state not in states.STATES:
         raise IllegalTransition(f"unknown state {new_state!r}; expected one of {', '.join(states.STATES)}")
-    if cause != "operator" and new_state != request.state and not states.is_direct_move_allowed(request.state, new_state):
+    if cause != "operator" and new_state != request.state and not states.is_direct_move_allowed(request.state, new_state, cause):
         raise IllegalTransition(f"cannot move from {request.state!r} to {new_state!r} ({cause})")
     return _move(
         session, request, new_state, trigger=None, cause=cause, actor=actor,

@@ -103,9 +103,32 @@ def can(state: str, trigger: str) -> bool:
     return (state, trigger) in TRANSITIONS
 
 
-def is_direct_move_allowed(source: str, dest: str) -> bool:
-    """A move without a named trigger is legal when some trigger makes it."""
-    return any(src == source and dst == dest for (src, _), dst in TRANSITIONS.items())
+# Who may pull each trigger. An operator may pull any of them (and set any state outright).
+_LABEL_CAUSES = frozenset({"message", "operator"})
+TRIGGER_CAUSES: dict[str, frozenset[str]] = {
+    **{trigger: _LABEL_CAUSES for trigger in LABEL_TRIGGER.values()},
+    "queue": frozenset({"system", "operator"}),
+    "mail_sent": frozenset({"system"}),
+    "review": frozenset({"message", "system", "timer"}),
+    "followup": frozenset({"timer"}),
+    "escalate": frozenset({"timer"}),
+    "withdraw": frozenset(),
+    "close": frozenset(),
+    "reopen": frozenset(),
+    "resume": frozenset(),
+}
+
+
+def cause_may_fire(cause: str, trigger: str) -> bool:
+    return cause == "operator" or cause in TRIGGER_CAUSES.get(trigger, frozenset())
+
+
+def is_direct_move_allowed(source: str, dest: str, cause: str = "operator") -> bool:
+    """A move without a named trigger is legal when some trigger this cause may pull makes it."""
+    return any(
+        src == source and dst == dest and cause_may_fire(cause, trigger)
+        for (src, trigger), dst in TRANSITIONS.items()
+    )
 
 
 def follows_up(state: str) -> bool:

@@ -98,3 +98,12 @@ def test_shipped_policy_loads_and_bad_policy_is_refused(tmp_path: Path) -> None:
     (other / "followups.toml").write_text("max_folowups = 3\n")
     with pytest.raises(PolicyError, match="unknown key 'max_folowups'"):
         load_policy(other)
+
+
+def test_every_trigger_names_who_may_pull_it() -> None:
+    assert set(states.TRIGGER_CAUSES) == states.TRIGGERS
+    assert not states.cause_may_fire("timer", "final_records")
+    assert not states.cause_may_fire("message", "withdraw")
+    assert states.cause_may_fire("operator", "withdraw")
+    assert not states.is_direct_move_allowed("sent", "completed", "timer")
+    assert states.is_direct_move_allowed("sent", "completed", "message")
