@@ -104,7 +104,7 @@ def _message_panel(m: MessageEntry, zone: Any) -> Panel:
     for a in m.attachments:
         size = f"{a.size / 1024:.0f} KB" if a.size >= 1024 else f"{a.size} B"
         extra = ", over the size cap (kept in the archive)" if a.oversized else ""
-        body.append(Text(f"📎 {a.filename} ({a.content_type}, {size}{extra})", style="cyan"))
+        body.append(Text(f"attached: {a.filename} ({a.content_type}, {size}{extra})", style="cyan"))
     facts = _facts_line(m.facts)
     if facts:
         body.append(Text(facts, style="dim cyan"))

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from agent.db.models import (
     Agency,
@@ -31,6 +32,15 @@ class Seeded:
     requests: dict[str, int]  # reference -> id
     messages: dict[str, int]  # short name -> id
     reviews: dict[str, int]  # short name -> review item id
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A seeded database shared by read-only tests, with a config file pointing at it."""
+
+    config: Path
+    seeded: Seeded
+    sessions: sessionmaker[Session]
 
 
 def at(day: dt.date, hour: int = 17) -> dt.datetime:

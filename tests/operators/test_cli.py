@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from agent.cli import app
 from agent.db.models import DaemonState, Event, Message, Request, ReviewItem
-from operators.seed import Seeded
+from operators.seed import Seeded, Shared, seed
 
 runner = CliRunner()
 
@@ -31,7 +31,8 @@ def refs(result) -> list[str]:  # type: ignore[no-untyped-def]
 # ---- requests -----------------------------------------------------------------------------------
 
 
-def test_requests_table_and_filters(seeded: Seeded, config_file: Path) -> None:
+def test_requests_table_and_filters(shared: Shared) -> None:
+    seeded, config_file = shared.seeded, shared.config
     table = run(config_file, "requests")
     assert table.exit_code == 0, table.output
     for ref in seeded.requests:
@@ -60,8 +61,8 @@ def test_requests_table_and_filters(seeded: Seeded, config_file: Path) -> None:
     assert refs(run(config_file, "requests", "--agency", "nobody", "--json")) == []
 
 
-def test_requests_rejects_unknown_state(seeded: Seeded, config_file: Path) -> None:
-    result = run(config_file, "requests", "--state", "lost")
+def test_requests_rejects_unknown_state(lite_config: Path) -> None:
+    result = run(lite_config, "requests", "--state", "lost")
     assert result.exit_code == 2
     assert "unknown state lost" in result.output
 
@@ -69,7 +70,8 @@ def test_requests_rejects_unknown_state(seeded: Seeded, config_file: Path) -> No
 # ---- thread -------------------------------------------------------------------------------------
 
 
-def test_thread_timeline(seeded: Seeded, config_file: Path) -> None:
+def test_thread_timeline(shared: Shared) -> None:
+    seeded, config_file = shared.seeded, shared.config
     result = run(config_file, "thread", "ra-2025-0001")
     assert result.exit_code == 0, result.output
     out = result.output
@@ -98,8 +100,8 @@ def test_thread_timeline(seeded: Seeded, config_file: Path) -> None:
     assert batch["deadlines"]["days_overdue"] == 5
 
 
-def test_thread_unknown_reference_exits_1(seeded: Seeded, config_file: Path) -> None:
-    result = run(config_file, "thread", "RA-1999-0001")
+def test_thread_unknown_reference_exits_1(lite_config: Path) -> None:
+    result = run(lite_config, "thread", "RA-1999-0001")
     assert result.exit_code == 1
     assert "no request" in result.output
 
@@ -107,7 +109,8 @@ def test_thread_unknown_reference_exits_1(seeded: Seeded, config_file: Path) -> 
 # ---- explain ------------------------------------------------------------------------------------
 
 
-def test_explain_by_row_id_and_message_id(seeded: Seeded, config_file: Path) -> None:
+def test_explain_by_row_id_and_message_id(shared: Shared) -> None:
+    seeded, config_file = shared.seeded, shared.config
     by_id = run(config_file, "explain", str(seeded.messages["r1-ext"]))
     assert by_id.exit_code == 0, by_id.output
     assert "tracking_number" in by_id.output and "R012399-030525" in by_id.output
@@ -128,7 +131,8 @@ def test_explain_by_row_id_and_message_id(seeded: Seeded, config_file: Path) -> 
 # ---- review -------------------------------------------------------------------------------------
 
 
-def test_review_list_orders_by_urgency(seeded: Seeded, config_file: Path) -> None:
+def test_review_list_orders_by_urgency(shared: Shared) -> None:
+    seeded, config_file = shared.seeded, shared.config
     items = json.loads(run(config_file, "review", "list", "--json").stdout)
     assert [i["kind"] for i in items] == ["bounce", "fee", "orphan", "low_confidence"]
     assert items[2]["suggestions"][0]["reference"] == "RA-2025-0003"
@@ -224,7 +228,10 @@ def test_review_set_state_note_skip(seeded: Seeded, config_file: Path, sessions:
                                                         ("bounce", "skipped")]
 
 
-def test_review_usage_errors(seeded: Seeded, config_file: Path) -> None:
+def test_review_usage_errors(lite_config: Path, lite_sessions: sessionmaker[Session], today: dt.date) -> None:
+    config_file = lite_config
+    with lite_sessions.begin() as session:
+        seeded = seed(session, today)
     assert run(config_file, "review", "relabel", str(seeded.reviews["low"]), "maybe").exit_code == 2
     assert run(config_file, "review", "set-state", str(seeded.reviews["fee"]), "lost").exit_code == 2
     missing = run(config_file, "review", "skip", "9999")
