@@ -84,6 +84,7 @@ def scan_once(
                     log.exception("follow-up for request %s failed", request.id)
                     broken.add(request.id)
                     errors.append(f"request {request.id}: {type(exc).__name__}: {exc}")
+                    _hold(session, request, f"{type(exc).__name__}: {exc}", now, settings)
         if len(rows) < batch_size:
             break
     return ScanReport(due=due, queued=queued, escalated=escalated, skipped=skipped, errors=tuple(errors))
@@ -111,6 +112,20 @@ def _claim(session: Session, request: Request) -> bool:
         return False
     session.refresh(request)
     return True
+
+
+def _hold(session: Session, request: Request, problem: str, now: dt.datetime, settings: Settings) -> None:
+    """A follow-up that cannot be written (no address, no due date) goes to a person instead of failing daily."""
+    try:
+        with session.begin_nested():
+            session.refresh(request)
+            session.add(ReviewItem(kind="followup_failed", request_id=request.id, reason=f"follow-up not sent: {problem}"))
+            lifecycle.fire(
+                session, request, "review", cause="timer", actor=ACTOR, detail={"reason": problem}, now=now,
+                rules_dir=settings.rules_path,
+            )
+    except Exception:  # noqa: BLE001 - the database itself may be what failed; the next scan retries
+        log.exception("could not hold request %s for review", request.id)
 
 
 def _escalate(session: Session, request: Request, policy: FollowupPolicy, now: dt.datetime, settings: Settings) -> None:

@@ -73,3 +73,22 @@ def test_misread_extension_never_pulls_a_reminder_forward(sessions, settings, ne
         lifecycle.mark_sent(s, s.get(Request, rid), T0, rules_dir=settings.rules_path)
     reply(rid, now=T0 + dt.timedelta(days=2), label="extension", expected=dt.date(2025, 2, 14))
     assert load(rid).next_action_date == dt.date(2025, 2, 24)
+
+
+def test_a_followup_that_cannot_be_written_goes_to_review_once(sessions, settings, new_request, load) -> None:
+    from agent.db.models import Agency, Message
+    from agent.followups.scan import scan_once
+
+    rid = new_request(now=T0)
+    with sessions.begin() as s:
+        req = s.get(Request, rid)
+        lifecycle.mark_sent(s, req, T0, rules_dir=settings.rules_path)
+        s.get(Agency, req.agency_id).emails = []  # and no outbound Message row to copy recipients from
+        assert s.scalars(select(Message).where(Message.request_id == rid)).first() is None
+    first = scan_once(sessions, settings, today=dt.date(2025, 2, 24), now=dt.datetime(2025, 2, 24, 17, tzinfo=UTC))
+    assert first.queued == 0 and len(first.errors) == 1
+    assert load(rid).state == "needs_review"
+    again = scan_once(sessions, settings, today=dt.date(2025, 2, 25), now=dt.datetime(2025, 2, 25, 17, tzinfo=UTC))
+    assert again.due == 0
+    with sessions() as s:
+        assert list(s.scalars(select(ReviewItem.kind).where(ReviewItem.request_id == rid))) == ["followup_failed"]
