@@ -18,6 +18,7 @@ from agent.config import IdentitySettings
 from agent.deadlines.calendar import BusinessCalendar, load_calendar
 from agent.deadlines.compute import Deadline, compute_deadline
 from agent.deadlines.statutes import Statute, StatuteError, load_statutes, statute_dir
+from agent.filing.missing import missing_variables
 
 LETTERS_DIR = "letters"
 SUFFIX = ".txt.j2"
@@ -139,44 +140,6 @@ def year_list(value: Any) -> list[int]:
     return sorted(years)
 
 
-class _Recorder(jinja2.Undefined):
-    """An Undefined that notes its name instead of raising, so one message can list every missing variable."""
-
-    seen: list[str] = []
-
-    def _note(self) -> None:
-        if self._undefined_name and self._undefined_obj is jinja2.utils.missing:
-            self.seen.append(self._undefined_name)
-
-    def __str__(self) -> str:
-        self._note()
-        return ""
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        self._note()
-        return iter(())
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        self._note()
-        return self
-
-
-def _missing_variables(rules_dir: Path, name: str, context: Mapping[str, Any]) -> list[str]:
-    """Render once more, leniently, and collect the top-level names that were used but not given."""
-    recorder = type("_Rec", (_Recorder,), {"seen": []})
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(Path(rules_dir) / "templates")), undefined=recorder,
-        trim_blocks=True, lstrip_blocks=True,
-    )
-    try:
-        env.get_template(template_path(name)).render(**context)
-    except Exception:  # noqa: BLE001 - a diagnosis pass; the caller reports the original error otherwise
-        pass
-    return sorted(set(recorder.seen) - set(context))
-
-
 def _long(d: dt.date | None) -> str:
     return f"{d:%B} {d.day}, {d.year}" if d else ""
 
@@ -253,7 +216,7 @@ def render_letter(
         # Raised by a helper inside the template (year_list): say which template asked.
         raise LetterError(f"template {name!r}: {exc}") from None
     except TemplateError as exc:
-        missing = _missing_variables(rules_dir, name, context) if "undefined" in str(exc) else []
+        missing = missing_variables(rules_dir, template_path(name), context) if "undefined" in str(exc) else []
         if missing:
             flags = " ".join(f"--var {v}=..." for v in missing)
             raise LetterError(f"template {name!r} needs variable(s) {', '.join(missing)}; pass {flags}") from None
