@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.pipeline.prefilter import FastPattern, fast_patterns
 from agent.pipeline.rules import RulesError, check_choice, compile_pattern, load_toml, require, rule_tables
 from agent.pipeline.types import LABELS, AttachmentInfo, MessageKind
 
@@ -36,6 +37,8 @@ Matcher = Callable[[Features], bool]
 
 
 def _money_with_fee_word(features: Features) -> bool:
+    if "$" not in features.text and "dollar" not in features.text.lower() and "usd" not in features.text.lower():
+        return False
     for match in _MONEY.finditer(features.text):
         # Look at the words around the amount, within a sentence-sized window.
         window = features.text[max(0, match.start() - 160) : match.end() + 80]
@@ -61,13 +64,13 @@ class Rule:
     id: str
     label: str
     weight: float
-    patterns: tuple[re.Pattern[str], ...] = ()
+    patterns: tuple[FastPattern, ...] = ()  # each skips the scan when a word it needs is missing
     matcher: str | None = None
 
-    def fires(self, features: Features) -> bool:
+    def fires(self, features: Features, lowered: str) -> bool:
         if self.matcher is not None:
             return MATCHERS[self.matcher](features)
-        return any(p.search(features.text) for p in self.patterns)
+        return any(p.search(lowered) for p in self.patterns)
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,8 @@ def load_classify_rules(rules_dir: Path) -> ClassifyRules:
         patterns = tuple(
             compile_pattern(p, path, f"{key}.patterns[{i}]", re.IGNORECASE) for i, p in enumerate(raw)
         )
-        rules.append(Rule(table["id"], label, float(weight), patterns=patterns))
+        fast = tuple(piece for p in patterns for piece in fast_patterns(p))
+        rules.append(Rule(table["id"], label, float(weight), patterns=fast))
     for rule in rules:
         policies.setdefault(rule.label, LabelPolicy(3.0, 0.0))
     return ClassifyRules(rules=tuple(rules), policies=policies)
@@ -143,8 +147,9 @@ def classify(features: Features, rules: ClassifyRules) -> Decision:
     """Score every label, pick the action-driving one; never raises on odd text."""
     scores: dict[str, float] = {}
     fired: list[str] = []
+    lowered = features.text.lower()
     for rule in rules.rules:
-        if rule.fires(features):
+        if rule.fires(features, lowered):
             fired.append(rule.id)
             scores[rule.label] = scores.get(rule.label, 0.0) + rule.weight
     candidates = {

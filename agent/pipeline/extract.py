@@ -43,7 +43,7 @@ _REPORTED = re.compile(
 _YOURS = re.compile(
     r"\b(?:you|requester)\s+(?:\w+\s+){0,2}(?:have|has|must|may|need|should|can)\b|\bappeal\b|\bplease\s+respond\b"
     r"|\bwithdrawn\b|\bwhether\s+you\b|\bif\s+(?:we|the\s+\w+)\s+(?:do(?:es)?\s+not|don't)\b"
-    r"|\b(?:confirm|reply|respond)\s+(?:in\s+writing\s+)?within\b|\bclose\s+(?:your|the|this)\s+request\b",
+    r"|\bplease\s+(?:confirm|reply|respond)\b|\bclose\s+(?:your|the|this)\s+request\b",
     re.I,
 )
 _NUMBER_WORDS = {

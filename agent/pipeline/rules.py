@@ -48,7 +48,9 @@ def require(table: Mapping[str, Any], name: str, kind: type | tuple[type, ...], 
         raise RulesError(path, f"{key}.{name}", "missing")
     value = table[name]
     if not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
-        raise RulesError(path, f"{key}.{name}", f"expected {getattr(kind, '__name__', kind)}, got {type(value).__name__}")
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        wanted = " or ".join(k.__name__ for k in kinds)
+        raise RulesError(path, f"{key}.{name}", f"expected {wanted}, got {type(value).__name__}")
     return value
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from agent.pipeline.prefilter import Clauses, may_match, required_literals
 from agent.pipeline.rules import RulesError, compile_pattern, load_toml, require, rule_tables
 
 FILE_NAME = "tracking.toml"
@@ -27,6 +28,7 @@ class TrackingPattern:
     id: str
     regex: re.Pattern[str]
     strict: bool = False  # only accept long or structured ids (used after bare words like "request")
+    prefilter: Clauses | None = None  # words a match needs; most messages skip most patterns
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,9 @@ def load_tracking_rules(rules_dir: Path) -> TrackingRules:
             strict = table.get("strict", False)
             if not isinstance(strict, bool):
                 raise RulesError(path, f"{key}.strict", "must be true or false")
-            patterns.append(TrackingPattern(id=f"{section}.{table['id']}", regex=regex, strict=strict))
+            patterns.append(
+                TrackingPattern(f"{section}.{table['id']}", regex, strict, required_literals(regex))
+            )
     return TrackingRules(patterns=tuple(patterns), min_length=min_length)
 
 
@@ -122,8 +126,10 @@ def find_tracking_numbers(
         if regex is not None:
             # The agency's own format is trusted as written.
             collect(regex, strict=False, checked=False)
+    lowered = text.lower()
     for pattern in rules.patterns:
-        collect(pattern.regex, strict=pattern.strict, checked=True)
+        if may_match(pattern.prefilter, lowered):
+            collect(pattern.regex, strict=pattern.strict, checked=True)
 
     # Longest match wins where spans overlap ("PRR 0426-A" over "0426-A"); then first appearance order.
     candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))

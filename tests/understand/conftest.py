@@ -22,7 +22,7 @@ def _rules() -> UnderstandRules:
     return load_understand_rules(RULES_DIR)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def understand_rules() -> UnderstandRules:
     return _rules()
 
