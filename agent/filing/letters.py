@@ -15,10 +15,11 @@ from jinja2 import meta
 
 from agent.compose.render import TemplateError, render, template_env
 from agent.config import IdentitySettings
-from agent.deadlines.calendar import BusinessCalendar, load_calendar
+from agent.deadlines.calendar import BusinessCalendar
 from agent.deadlines.compute import Deadline, compute_deadline
-from agent.deadlines.statutes import Statute, StatuteError, load_statutes, statute_dir
+from agent.deadlines.statutes import Statute, StatuteError
 from agent.filing.missing import missing_variables
+from agent.requests.clock import deadline_tools
 
 LETTERS_DIR = "letters"
 SUFFIX = ".txt.j2"
@@ -47,11 +48,12 @@ class StatuteBook:
 
 
 def load_statute_book(rules_dir: Path) -> StatuteBook:
-    directory = statute_dir(Path(rules_dir))
+    """The same cached statutes and calendar the request clock uses, so a letter and mark_sent never disagree."""
     try:
-        return StatuteBook(statutes=load_statutes(directory), calendar=load_calendar(directory))
+        statutes, calendar = deadline_tools(Path(rules_dir))
     except StatuteError as exc:
         raise LetterError(f"cannot load statutes: {exc}") from None
+    return StatuteBook(statutes=statutes, calendar=calendar)
 
 
 @dataclass(frozen=True)
