@@ -16,7 +16,15 @@ from agent.db.models import Message, Request
 from agent.operators import display, review
 from agent.operators.clock import UTC, local_today
 from agent.operators.explain import explain as explain_message
-from agent.operators.queries import NotFound, RequestFilter, find_message, find_request, list_requests, review_queue
+from agent.operators.queries import (
+    NotFound,
+    RequestFilter,
+    find_message,
+    find_request,
+    list_requests,
+    review_queue,
+    suggestions,
+)
 from agent.operators.status import read_health
 from agent.operators.timeline import build_thread
 from agent.operators.vocab import all_states, is_label
@@ -134,8 +142,9 @@ def _walk_one(context: AppContext, item_id: int, position: str, who: str) -> boo
             return True  # someone else decided it while we were walking
         request = session.get(Request, item.request_id) if item.request_id else None
         message = session.get(Message, item.message_row_id) if item.message_row_id else None
-        out.print(display.review_item_view(item, request, message, position))
-        suggestion = review._top_suggestion(item)
+        ranked = suggestions(session, item)
+        out.print(display.review_item_view(item, request, message, position, ranked))
+        suggestion = ranked[0].reference if ranked else None
     while True:
         choice = Prompt.ask(
             "[c]onfirm [r]elabel [a]ttach [s]et state [n]ote s[k]ip [q]uit",
@@ -188,7 +197,7 @@ def _run_action(context: AppContext, action: str, item_id: int, who: str, arg: s
         if action == "attach":
             return review.attach(session, item_id, arg, operator=who, now=now, rules_dir=rules)
         if action == "set-state":
-            return review.set_state(session, item_id, arg, operator=who, now=now)
+            return review.set_state(session, item_id, arg, operator=who, now=now, rules_dir=rules)
         if action == "note":
             return review.note(session, item_id, arg, operator=who, now=now)
         if action == "skip":
@@ -229,7 +238,7 @@ def review_list(
         requests = {r.id: r for r in (session.get(Request, i.request_id) for i in items if i.request_id) if r}
         messages = {m.id: m for m in (session.get(Message, i.message_row_id) for i in items if i.message_row_id) if m}
         if as_json:
-            print(json.dumps([_item_json(i, requests, messages) for i in items], indent=2, default=str))
+            print(json.dumps([_item_json(session, i, requests, messages) for i in items], indent=2, default=str))
             return
         out.print(display.review_table(items, requests, messages))
 
@@ -296,7 +305,7 @@ def _or_fail(find: Callable[[], object]):  # type: ignore[no-untyped-def]
         fail(str(exc), 1)
 
 
-def _item_json(i, requests: dict[int, Request], messages: dict[int, Message]) -> dict:  # type: ignore[no-untyped-def]
+def _item_json(session: Session, i, requests: dict[int, Request], messages: dict[int, Message]) -> dict:  # type: ignore[no-untyped-def]
     req = requests.get(i.request_id or -1)
     msg = messages.get(i.message_row_id or -1)
     return {
@@ -309,7 +318,7 @@ def _item_json(i, requests: dict[int, Request], messages: dict[int, Message]) ->
         "message": msg.id if msg else None,
         "label": msg.label if msg else None,
         "confidence": msg.confidence if msg else None,
-        "suggestions": i.suggestions,
+        "suggestions": [s.__dict__ for s in suggestions(session, i)] if i.kind in ("orphan", "spoof") else i.suggestions,
         "created_at": i.created_at,
         "resolved_by": i.resolved_by,
     }

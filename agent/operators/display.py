@@ -13,7 +13,7 @@ from rich.text import Text
 
 from agent.db.models import Message, Request, ReviewItem
 from agent.operators.explain import Explanation
-from agent.operators.queries import RequestRow
+from agent.operators.queries import RequestRow, Suggested
 from agent.operators.status import Health, age
 from agent.operators.timeline import EventEntry, MessageEntry, Thread
 
@@ -153,7 +153,9 @@ def review_table(items: list[ReviewItem], requests: dict[int, Request], messages
     return table
 
 
-def review_item_view(item: ReviewItem, request: Request | None, message: Message | None, position: str) -> Panel:
+def review_item_view(
+    item: ReviewItem, request: Request | None, message: Message | None, position: str, ranked: tuple[Suggested, ...]
+) -> Panel:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
@@ -167,19 +169,10 @@ def review_item_view(item: ReviewItem, request: Request | None, message: Message
         text = (message.cleaned_text or "").strip()
         if text:
             grid.add_row("text", text if len(text) < 800 else text[:800] + " …")
-    for rank, s in enumerate(item.suggestions or [], 1):
-        grid.add_row("suggest" if rank == 1 else "", _suggestion(s, rank))
+    for rank, s in enumerate(ranked, 1):
+        score = f" (score {s.score:g})" if s.score is not None else ""
+        grid.add_row("suggest" if rank == 1 else "", f"{rank}. {s.reference}{score} {'; '.join(s.reasons)}".rstrip())
     return Panel(grid, title=f"review item {item.id} ({position})", title_align="left")
-
-
-def _suggestion(s: Any, rank: int) -> str:
-    if not isinstance(s, dict):
-        return f"{rank}. {s}"
-    ref = s.get("reference") or s.get("request_id") or s.get("id")
-    score = s.get("score", s.get("weight"))
-    why = s.get("why") or s.get("reason") or s.get("evidence") or ""
-    score_s = f" ({float(score):.2f})" if isinstance(score, (int, float)) else ""
-    return f"{rank}. {ref}{score_s} {why}".rstrip()
 
 
 def explanation_view(x: Explanation) -> RenderableType:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from agent.db.models import Event, Message, Request, ReviewItem
 from agent.operators.clock import as_utc
+from agent.operators.timeline import fold_markers
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,11 @@ class Explanation:
 
 def explain(session: Session, message: Message) -> Explanation:
     """Gather what the pipeline recorded about one message; nothing is recomputed, so it shows what really happened."""
-    from agent.operators.timeline import fold_markers
-
     request = session.get(Request, message.request_id) if message.request_id else None
+    # Fold counts are per thread, so explain says the same as `agent thread` does.
+    thread = list(session.scalars(select(Message).where(Message.request_id == request.id))) if request else [message]
+    folded = dict(zip((m.id for m in thread), fold_markers(thread))).get(message.id, ())
+    refs = _references(session, message.match_evidence or [])
     reviews = session.scalars(
         select(ReviewItem).where(ReviewItem.message_row_id == message.id).order_by(ReviewItem.id)
     ).all()
@@ -96,19 +99,30 @@ def explain(session: Session, message: Message) -> Explanation:
         request=request.reference if request else None,
         label=message.label,
         confidence=message.confidence,
-        evidence=tuple(_evidence(e) for e in message.match_evidence or []),
+        evidence=tuple(_evidence(e, refs) for e in message.match_evidence or []),
         rules=tuple(_rule(r) for r in message.rule_hits or []),
         facts=dict(message.facts or {}),
-        folded=fold_markers(session, [message])[0],
+        folded=folded,
         review=tuple(f"#{r.id} {r.kind} ({r.state}): {r.reason}".rstrip(": ") for r in reviews),
         events=tuple(_event_line(e) for e in events),
     )
 
 
-def _evidence(item: Any) -> Evidence:
-    # The matcher's records are JSON; read the common spellings and keep anything else as a note.
+def _references(session: Session, evidence: list[Any]) -> dict[int, str]:
+    ids = {int(e["request_id"]) for e in evidence if isinstance(e, dict) and isinstance(e.get("request_id"), int)}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Request.id, Request.reference).where(Request.id.in_(ids))).all())
+
+
+def _evidence(item: Any, refs: dict[int, str]) -> Evidence:
+    # The matcher's records are JSON ({kind, request_id, detail}); a request id is shown as our reference.
     if not isinstance(item, dict):
         return Evidence(kind=str(item), value="", weight=None, note="")
+    if "request_id" in item and "value" not in item:
+        rid = item.get("request_id")
+        item = {**{k: v for k, v in item.items() if k != "request_id"},
+                "value": refs.get(rid, f"request {rid}") if rid is not None else "no request"}
     known = {"kind", "type", "value", "weight", "score", "note", "detail", "why"}
     rest = {k: v for k, v in item.items() if k not in known}
     note = str(item.get("note") or item.get("detail") or item.get("why") or "")

@@ -171,10 +171,12 @@ REVIEW_PRIORITY: dict[str, int] = {
     "escalation": 2,
     "fee": 3,
     "clarification": 4,
-    "orphan": 5,
-    "low_confidence": 6,
-    "send_failed": 7,
-    "quarantined": 8,
+    "portal": 5,
+    "orphan": 6,
+    "unexpected": 7,
+    "low_confidence": 8,
+    "send_failed": 9,
+    "quarantined": 10,
 }
 
 
@@ -192,6 +194,34 @@ def review_queue(session: Session, *, include_skipped: bool = True, include_done
         )
     )
     return items
+
+
+@dataclass(frozen=True)
+class Suggested:
+    """One ranked guess for an orphan, named by our reference."""
+
+    reference: str
+    score: float | None
+    reasons: tuple[str, ...]
+
+
+def suggestions(session: Session, item: ReviewItem) -> tuple[Suggested, ...]:
+    """The item's request suggestions (matcher JSON: request_id, score, reasons), best first; others are skipped."""
+    out = []
+    for s in item.suggestions or []:
+        if not isinstance(s, dict):
+            continue
+        rid, ref = s.get("request_id"), s.get("reference")
+        if ref is None and isinstance(rid, int):
+            req = session.get(Request, rid)
+            ref = req.reference if req else None
+        if ref is None:
+            continue
+        score = s.get("score")
+        why = s.get("reasons") or s.get("why") or ()
+        out.append(Suggested(str(ref), float(score) if isinstance(score, (int, float)) else None,
+                             tuple(why) if isinstance(why, (list, tuple)) else (str(why),)))
+    return tuple(out)
 
 
 def _iso(d: dt.date | None) -> str | None:

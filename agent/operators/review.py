@@ -9,11 +9,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agent.db.models import Event, Message, Request, ReviewItem
-from agent.operators.queries import NotFound, find_request
-from agent.operators.vocab import LABEL_STATE, all_states, is_label
+from agent.operators.clock import as_utc
+from agent.operators.queries import NotFound, find_request, suggestions
+from agent.operators.vocab import all_states, is_label
+from agent.pipeline.apply import apply_message
+from agent.pipeline.types import Understanding
+from agent.requests import lifecycle, states
+from agent.requests.states import IllegalTransition
 
 ACTIONS = ("confirm", "relabel", "attach", "set-state", "note", "skip")
 
@@ -64,20 +70,24 @@ def confirm(session: Session, item_id: int, *, operator: str, now: dt.datetime, 
     """Accept what the agent proposed: its label for a doubtful message, its best suggestion for an orphan."""
     item = _open_item(session, item_id)
     message = _message(session, item)
-    detail: dict[str, Any] = {}
-    if item.kind == "orphan" and _request(session, item) is None:
-        ref = _top_suggestion(item)
+    request = _request(session, item)
+    if item.kind in ("orphan", "spoof") and request is None:
+        ref = _top_suggestion(session, item)
         if ref is None:
             raise ReviewError(f"item {item.id} is an orphan without suggestions; use `attach ITEM REF`")
         return attach(session, item_id, ref, operator=operator, now=now, rules_dir=rules_dir, action="confirm")
-    request = _request(session, item)
-    if item.kind == "low_confidence" and message is not None and message.label and request is not None:
-        message.confidence = 1.0
-        message.status = "processed"
-        detail["label"] = message.label
-        _reapply(session, request, message, message.label, operator=operator, now=now, rules_dir=rules_dir)
+    relabels = item.kind == "low_confidence" and message is not None and bool(message.label) and request is not None
+    detail: dict[str, Any] = {"label": message.label} if relabels and message is not None else {}
     _event(session, item, "review_confirmed", operator, now, detail)
-    return _resolve(item, "confirm", request, operator, now, detail)
+    _decide(item, operator, now)
+    if request is not None:
+        if relabels and message is not None and message.label:
+            message.confidence = 1.0
+            message.status = "processed"
+            _reapply(session, request, message, message.label, 1.0, operator=operator, now=now, rules_dir=rules_dir)
+        else:
+            _leave_review(session, request, operator=operator, now=now, rules_dir=rules_dir)
+    return _result(item, "confirm", request, detail)
 
 
 def relabel(
@@ -97,10 +107,11 @@ def relabel(
     _event(session, item, "review_relabel", operator, now, detail)
     if request is None:
         # An orphan keeps waiting for a request; the corrected label applies when it is attached.
-        return ActionResult(item.id, "relabel", item.state, None, None, detail)
+        return _result(item, "relabel", None, detail)
     message.status = "processed"
-    _reapply(session, request, message, label, operator=operator, now=now, rules_dir=rules_dir)
-    return _resolve(item, "relabel", request, operator, now, detail)
+    _decide(item, operator, now)
+    _reapply(session, request, message, label, 1.0, operator=operator, now=now, rules_dir=rules_dir)
+    return _result(item, "relabel", request, detail)
 
 
 def attach(
@@ -113,7 +124,7 @@ def attach(
     rules_dir: Path,
     action: str = "attach",
 ) -> ActionResult:
-    """File an orphan (or mis-matched) message under a request, then apply its label there."""
+    """File an orphan (or mis-matched) message under a request, then let its label act there."""
     item = _open_item(session, item_id)
     message = _message(session, item)
     if message is None:
@@ -123,17 +134,22 @@ def attach(
     message.request_id = request.id
     message.status = "processed"
     message.match_evidence = list(message.match_evidence or []) + [
-        {"kind": "operator", "value": request.reference, "by": operator}
+        {"kind": "operator", "request_id": request.id, "detail": f"attached by {operator}"}
     ]
     item.request_id = request.id
     session.flush()
-    _event(session, item, f"review_{action}" if action != "attach" else "review_attach", operator, now, detail)
-    if message.label and message.kind not in ("auto_reply", "bounce"):
-        _reapply(session, request, message, message.label, operator=operator, now=now, rules_dir=rules_dir)
-    return _resolve(item, action, request, operator, now, detail)
+    _event(session, item, "review_confirmed" if action == "confirm" else "review_attach", operator, now, detail)
+    _decide(item, operator, now)
+    if message.label:
+        # The operator vouched for the request, not the label: a doubtful label still goes to review.
+        _reapply(session, request, message, message.label, message.confidence, operator=operator, now=now,
+                 rules_dir=rules_dir)
+    return _result(item, action, request, detail)
 
 
-def set_state(session: Session, item_id: int, state: str, *, operator: str, now: dt.datetime) -> ActionResult:
+def set_state(
+    session: Session, item_id: int, state: str, *, operator: str, now: dt.datetime, rules_dir: Path | None = None
+) -> ActionResult:
     """Put the item's request in a state the operator chose, whatever the mail said."""
     if state not in all_states():
         raise ReviewError(f"unknown state {state!r} (one of: {', '.join(all_states())})")
@@ -143,8 +159,10 @@ def set_state(session: Session, item_id: int, state: str, *, operator: str, now:
         raise ReviewError(f"item {item.id} has no request; attach it first")
     detail = {"from_state": request.state, "to_state": state}
     _event(session, item, "review_set_state", operator, now, detail)
-    change_state(session, request, state, operator=operator, detail={"review_item": item.id}, now=now)
-    return _resolve(item, "set-state", request, operator, now, detail)
+    _decide(item, operator, now)
+    change_state(session, request, state, operator=operator, detail={"review_item": item.id}, now=now,
+                 rules_dir=rules_dir)
+    return _result(item, "set-state", request, detail)
 
 
 def note(session: Session, item_id: int, text: str, *, operator: str, now: dt.datetime) -> ActionResult:
@@ -155,9 +173,7 @@ def note(session: Session, item_id: int, text: str, *, operator: str, now: dt.da
     item = load_item(session, item_id)
     detail = {"text": text}
     _event(session, item, "note", operator, now, detail)
-    request = _request(session, item)
-    return ActionResult(item.id, "note", item.state, request.reference if request else None,
-                        request.state if request else None, detail)
+    return _result(item, "note", _request(session, item), detail)
 
 
 def skip(session: Session, item_id: int, *, operator: str, now: dt.datetime) -> ActionResult:
@@ -165,72 +181,83 @@ def skip(session: Session, item_id: int, *, operator: str, now: dt.datetime) -> 
     item = _open_item(session, item_id)
     item.state = "skipped"
     _event(session, item, "review_skip", operator, now, {})
-    request = _request(session, item)
-    return ActionResult(item.id, "skip", item.state, request.reference if request else None,
-                        request.state if request else None, {})
+    return _result(item, "skip", _request(session, item), {})
 
 
 def change_state(
-    session: Session, request: Request, state: str, *, operator: str, detail: dict[str, Any], now: dt.datetime
+    session: Session,
+    request: Request,
+    state: str,
+    *,
+    operator: str,
+    detail: dict[str, Any],
+    now: dt.datetime,
+    rules_dir: Path | None = None,
 ) -> None:
-    """Through the state machine's set_state when installed, so its rules and events apply; else directly."""
+    """Through the state machine, which lets an operator set any state and writes the state_change event."""
     if request.state == state:
         return
-    try:
-        from agent.requests.lifecycle import set_state as machine_set_state
-    except ImportError as exc:
-        if exc.name not in (None, "agent.requests.lifecycle"):
-            raise
-        machine_set_state = None
-    if machine_set_state is not None:
-        machine_set_state(session, request, state, cause="operator", actor=operator, detail=detail)
-        return
-    session.add(
-        Event(
-            request_id=request.id,
-            kind="state_change",
-            from_state=request.state,
-            to_state=state,
-            cause="operator",
-            actor=operator,
-            detail=detail,
-            created_at=now,
-        )
+    lifecycle.set_state(
+        session, request, state, cause="operator", actor=operator, detail=detail, now=now, rules_dir=rules_dir
     )
-    request.state = state
 
 
 def _reapply(
-    session: Session, request: Request, message: Message, label: str, *, operator: str, now: dt.datetime, rules_dir: Path
+    session: Session,
+    request: Request,
+    message: Message,
+    label: str,
+    confidence: float | None,
+    *,
+    operator: str,
+    now: dt.datetime,
+    rules_dir: Path,
 ) -> None:
-    """Let the deadlines engine redo what the label means (dates, state, review); fall back to the plain mapping."""
+    """Let the pipeline's apply stage redo what the (confirmed or corrected) label means: state, dates, review."""
+    replied = as_utc(request.last_reply_at)
+    kind = message.kind if message.kind in ("reply", "auto_reply", "bounce") else "reply"
     try:
-        from agent.pipeline.apply import apply_message
-    except ImportError as exc:
-        if exc.name not in (None, "agent.pipeline.apply"):
-            raise
-        apply_message = None
-    if apply_message is not None:
-        kind = message.kind if message.kind in ("reply", "auto_reply", "bounce") else "reply"
         apply_message(
             session,
             request=request,
             message=message,
-            understanding=_understanding(message, label),
+            understanding=_understanding(message, label, confidence),
             kind=kind,
             now=now,
             rules_dir=rules_dir,
         )
+    except IllegalTransition as exc:
+        raise ReviewError(f"{request.reference}: {exc}; use `set-state` to put it where it belongs") from None
+    # apply stamps "last reply" with its clock; the agency replied when the message came, not when we decided.
+    came = as_utc(message.sent_date) or as_utc(message.received_at)
+    request.last_reply_at = max(d for d in (replied, came) if d is not None) if (replied or came) else None
+    _leave_review(session, request, operator=operator, now=now, rules_dir=rules_dir)
+
+
+def _leave_review(
+    session: Session, request: Request, *, operator: str, now: dt.datetime, rules_dir: Path | None
+) -> None:
+    """A request held in needs_review goes back where it was once nothing about it is left undecided."""
+    if request.state != "needs_review":
         return
-    target = LABEL_STATE.get(label)
-    if target:
-        change_state(session, request, target, operator=operator, detail={"message": message.id, "label": label}, now=now)
+    session.flush()
+    pending = session.scalar(
+        select(func.count()).select_from(ReviewItem).where(ReviewItem.request_id == request.id, ReviewItem.state == "open")
+    )
+    if pending:
+        return
+    before = session.scalars(
+        select(Event.from_state)
+        .where(Event.request_id == request.id, Event.to_state == "needs_review", Event.from_state != "needs_review")
+        .order_by(Event.id.desc())
+    ).first()
+    if before and before in states.STATES:
+        change_state(session, request, before, operator=operator, detail={"review": "decided"}, now=now,
+                     rules_dir=rules_dir)
 
 
-def _understanding(message: Message, label: str) -> Any:
+def _understanding(message: Message, label: str, confidence: float | None) -> Understanding:
     """What the operator vouched for, in the shape apply_message takes: full confidence, the stored facts."""
-    from agent.pipeline.types import Understanding
-
     facts = message.facts or {}
     expected = facts.get("expected_date")
     try:
@@ -239,8 +266,8 @@ def _understanding(message: Message, label: str) -> Any:
         expected_date = None
     return Understanding(
         label=label,
-        confidence=1.0,
-        rules=("operator",),
+        confidence=1.0 if confidence is None else confidence,
+        rules=tuple(str(r) for r in message.rule_hits or ()) + ("operator",),
         cleaned_text=message.cleaned_text or "",
         expected_date=expected_date,
         tracking_numbers=tuple(str(t) for t in facts.get("tracking_numbers") or ()),
@@ -269,16 +296,9 @@ def _request(session: Session, item: ReviewItem) -> Request | None:
     return None
 
 
-def _top_suggestion(item: ReviewItem) -> str | None:
-    """Suggestions are ranked best first; each names a request by reference or id."""
-    for s in item.suggestions or []:
-        if isinstance(s, dict):
-            ref = s.get("reference") or s.get("request_id") or s.get("id")
-        else:
-            ref = s
-        if ref is not None:
-            return str(ref)
-    return None
+def _top_suggestion(session: Session, item: ReviewItem) -> str | None:
+    ranked = suggestions(session, item)
+    return ranked[0].reference if ranked else None
 
 
 def _event(session: Session, item: ReviewItem, kind: str, operator: str, now: dt.datetime, detail: dict[str, Any]) -> None:
@@ -299,12 +319,14 @@ def _event(session: Session, item: ReviewItem, kind: str, operator: str, now: dt
     )
 
 
-def _resolve(
-    item: ReviewItem, action: str, request: Request | None, operator: str, now: dt.datetime, detail: dict[str, Any]
-) -> ActionResult:
+def _decide(item: ReviewItem, operator: str, now: dt.datetime) -> None:
+    # Decided before the request is re-evaluated, so the request no longer counts it as pending.
     item.state = "done"
     item.resolved_by = operator
     item.resolved_at = now
+
+
+def _result(item: ReviewItem, action: str, request: Request | None, detail: dict[str, Any]) -> ActionResult:
     return ActionResult(
         item.id, action, item.state, request.reference if request else None, request.state if request else None, detail
     )

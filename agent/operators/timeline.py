@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,21 +12,27 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from agent.db.models import BoilerplateStat, Event, Message, Request
+from agent.db.models import Event, Message, Request
 from agent.operators.clock import as_utc
+from agent.pipeline.units import fingerprint
 from agent.operators.queries import days_overdue, effective_due
 
-# How a fold reason reads in one line; unknown reasons are shown with underscores as spaces.
+# How a fold reason (agent.pipeline.clean) reads in one line; unknown reasons show with spaces for underscores.
 FOLD_NAMES: dict[str, str] = {
     "portal_boilerplate": "portal footer",
-    "boilerplate": "boilerplate",
-    "repeated_in_thread": "repeated notice",
+    "portal_instructions": "portal instructions",
+    "learned_boilerplate": "sender's usual boilerplate",
+    "repeated_in_thread": "notice repeated from earlier in the thread",
+    "repeated_in_message": "repeated paragraph",
     "quoted": "quoted earlier mail",
     "signature": "signature",
     "disclaimer": "disclaimer",
-    "echo": "our request, echoed back",
     "our_request": "our request, echoed back",
 }
+# Folds that recur by nature; counting them tells the operator "you have read this before".
+COUNTED = frozenset(
+    {"portal_boilerplate", "portal_instructions", "learned_boilerplate", "repeated_in_thread", "disclaimer", "signature"}
+)
 
 
 @dataclass(frozen=True)
@@ -99,9 +106,10 @@ def build_thread(
         select(Message).where(Message.request_id == request.id).options(selectinload(Message.attachments))
     ).all()
     events = session.scalars(select(Event).where(Event.request_id == request.id)).all()
-    counts = _fold_counts(session, messages)
+    messages = sorted(messages, key=lambda m: (as_utc(m.received_at) or dt.datetime.min.replace(tzinfo=dt.timezone.utc), m.id))
+    markers = fold_markers(messages)
     entries: list[MessageEntry | EventEntry] = [
-        _message_entry(m, counts, full=full, archive_root=archive_root) for m in messages
+        _message_entry(m, marks, full=full, archive_root=archive_root) for m, marks in zip(messages, markers)
     ]
     entries += [_event_entry(e) for e in events]
     # Events at the same instant as their message follow it: the cause before the effect.
@@ -130,49 +138,48 @@ def build_thread(
 
 
 def fold_marker(item: Any, seen: int | None = None) -> str:
-    """One line for one folded block: what it was and, when known, how often we have seen it."""
+    """One line for one folded block: what it was and, when known, how often it appeared in the thread."""
     if isinstance(item, dict):
         reason = str(item.get("reason") or "block")
-        seen = seen or _int(item.get("seen") or item.get("count") or item.get("times"))
+        seen = _int(item.get("seen")) or seen
     else:
         reason = str(item)
     name = FOLD_NAMES.get(reason, reason.replace("_", " "))
     return f"{name} folded" + (f", seen {seen}×" if seen and seen > 1 else "")
 
 
-def fold_markers(session: Session, messages: list[Message]) -> list[tuple[str, ...]]:
-    """The fold lines of each message, with learned counts filled in."""
-    counts = _fold_counts(session, messages)
-    return [_markers(m.folded, counts) for m in messages]
+def fold_markers(messages: Sequence[Message]) -> list[tuple[str, ...]]:
+    """Each message's fold lines; a recurring block counts the thread's messages that carry it too."""
+    prints_of = [[_prints(f) for f in m.folded or []] for m in messages]
+    carriers: Counter[str] = Counter()
+    for m, prints in zip(messages, prints_of):
+        in_message = set()
+        for item, fps in zip(m.folded or [], prints):
+            if isinstance(item, dict) and item.get("reason") in COUNTED:
+                in_message |= fps
+        carriers.update(in_message)
+    result = []
+    for m, prints in zip(messages, prints_of):
+        lines: Counter[str] = Counter()
+        for item, fps in zip(m.folded or [], prints):
+            counted = isinstance(item, dict) and item.get("reason") in COUNTED
+            seen = max((carriers[fp] for fp in fps), default=0) if counted else None
+            lines[fold_marker(item, seen)] += 1
+        # The same kind of block folded twice in one message reads better as one line with a count.
+        result.append(tuple(line if n == 1 else f"{line} ({n} blocks)" for line, n in lines.items()))
+    return result
 
 
-def _fold_counts(session: Session, messages: Any) -> dict[str, int]:
-    """Learned counts for folded blocks that carry a fingerprint (from the boilerplate statistics)."""
-    prints = {
-        str(f["fingerprint"])
-        for m in messages
-        for f in (m.folded or [])
-        if isinstance(f, dict) and f.get("fingerprint")
-    }
-    if not prints:
-        return {}
-    rows = session.execute(select(BoilerplateStat.fingerprint, BoilerplateStat.seen).where(BoilerplateStat.fingerprint.in_(prints)))
-    counts: dict[str, int] = {}
-    for fingerprint, seen in rows:
-        counts[fingerprint] = max(counts.get(fingerprint, 0), seen)
-    return counts
+def _prints(item: Any) -> frozenset[str]:
+    """Fingerprints of a folded block's lines (numbers and dates masked), so a footer with a new id still counts."""
+    text = str(item.get("text") or "") if isinstance(item, dict) else ""
+    found = {fp for line in text.splitlines() if (fp := fingerprint(line))}
+    if not found and text.strip():
+        found = {" ".join(text.lower().split())}
+    return frozenset(found)
 
 
-def _markers(folded: list[Any], counts: dict[str, int]) -> tuple[str, ...]:
-    # The same footer folded twice in one message reads better as one line with its count.
-    lines = Counter()
-    for item in folded or []:
-        seen = counts.get(str(item.get("fingerprint"))) if isinstance(item, dict) else None
-        lines[fold_marker(item, seen)] += 1
-    return tuple(line if n == 1 else f"{line} ({n} blocks)" for line, n in lines.items())
-
-
-def _message_entry(m: Message, counts: dict[str, int], *, full: bool, archive_root: Path | None) -> MessageEntry:
+def _message_entry(m: Message, markers: tuple[str, ...], *, full: bool, archive_root: Path | None) -> MessageEntry:
     at = as_utc(m.sent_date) or as_utc(m.received_at) or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
     text = m.cleaned_text or ""
     if full:
@@ -188,7 +195,7 @@ def _message_entry(m: Message, counts: dict[str, int], *, full: bool, archive_ro
         confidence=m.confidence,
         status=m.status,
         text=text,
-        folded=_markers(m.folded, counts),
+        folded=markers,
         attachments=tuple(
             AttachmentLine(a.filename, a.content_type, a.size, a.oversized) for a in sorted(m.attachments, key=lambda a: a.id)
         ),

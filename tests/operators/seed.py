@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from agent.db.models import (
     Agency,
     Attachment,
-    BoilerplateStat,
     Campaign,
     Event,
     Message,
@@ -41,6 +40,13 @@ class Shared:
     config: Path
     seeded: Seeded
     sessions: sessionmaker[Session]
+
+
+def facts(**given: Any) -> dict[str, Any]:
+    """Message.facts in the shape agent.inbound.process writes."""
+    base: dict[str, Any] = {"expected_date": None, "tracking_numbers": [], "fees": [], "links": [],
+                            "records_attached": False}
+    return {**base, **given}
 
 
 def at(day: dt.date, hour: int = 17) -> dt.datetime:
@@ -80,8 +86,10 @@ def seed(session: Session, today: dt.date) -> Seeded:
 
     r1 = req(1, bh, "extended", -20, -10, campaign_id=camp.id, extended_due=d(4), next_action_date=d(5))
     r2 = req(2, dhs, "partial", -30, -20, campaign_id=camp.id, promised_date=d(-5), next_action_date=d(-4))
-    r3 = req(3, fbe, "acknowledged", -6, 3, next_action_date=d(4))
-    r4 = req(4, quiet, "sent", -25, -15, campaign_id=camp.id, next_action_date=d(-14), followups_sent=1)
+    # Held for a person, as the apply stage leaves them: a doubtful acknowledgment and a bounce.
+    r3 = req(3, fbe, "needs_review", -6, 3, next_action_date=d(4))
+    r4 = req(4, quiet, "needs_review", -25, -15, campaign_id=camp.id, next_action_date=d(-14), followups_sent=1,
+             flags={"undeliverable": True})
     r5 = req(5, bh, "completed", -60, -50)
     r6 = req(6, dhs, "fee_required", -12, -2)
     session.add_all([
@@ -89,10 +97,11 @@ def seed(session: Session, today: dt.date) -> Seeded:
         TrackingNumber(request_id=r1.id, agency_id=bh.id, value="R012399-030525"),
         TrackingNumber(request_id=r2.id, agency_id=dhs.id, value="DHS-2025-17"),
     ])
-    footer = {"reason": "portal_boilerplate", "text": "To monitor the progress of your request, log in to the portal.",
-              "fingerprint": "fp-footer"}
-    session.add(BoilerplateStat(domain="bhpd.example.gov", fingerprint="fp-footer", threads=[r1.id, r5.id], seen=4,
-                                sample=footer["text"]))
+    # Folds as agent.inbound.process stores them: reason and text only.
+    footer = {"reason": "portal_boilerplate",
+              "text": "To monitor the progress of your request, log in to the portal.\nRequest R012345-020525"}
+    footer2 = {"reason": "portal_boilerplate",
+               "text": "To monitor the progress of your request, log in to the portal.\nRequest R012399-030525"}
 
     msgs: dict[str, Message] = {}
 
@@ -115,20 +124,22 @@ def seed(session: Session, today: dt.date) -> Seeded:
     msg("r1-out", r1, -20, direction="out", kind="ours", sender="records@example.org", text=r1.body)
     msg("r1-ack", r1, -19, label="acknowledgment", confidence=0.95, sender="records@bhpd.example.gov",
         text="Your request R012345-020525 has been received.", folded=[footer],
-        rule_hits=[{"rule": "ack.received", "label": "acknowledgment", "weight": 0.95, "match": "has been received"}],
-        match_evidence=[{"kind": "plus_address", "value": r1.reply_address, "weight": 1.0}],
-        facts={"tracking_numbers": ["R012345-020525"]})
+        rule_hits=["ack.received"],
+        match_evidence=[{"kind": "plus_address", "request_id": r1.id, "detail": r1.reply_address},
+                        {"kind": "decision", "request_id": r1.id, "detail": "matched by plus_address"}],
+        facts=facts(tracking_numbers=["R012345-020525"]))
     msg("r1-ext", r1, -6, label="extension", confidence=0.9, sender="records@bhpd.example.gov",
         text="We need more time; we will respond on or before the new date.",
-        folded=[footer, {"reason": "repeated_in_thread", "text": "Your request has been received."},
+        folded=[footer2, {"reason": "repeated_in_thread", "text": "Your request has been received by the department."},
                 {"reason": "quoted", "text": "> Dear records officer"}],
-        rule_hits=[{"rule": "extension.on_or_before", "label": "extension", "weight": 0.9}, "date.extract"],
-        match_evidence=[{"kind": "tracking_number", "value": "R012399-030525", "weight": 0.8},
-                        {"kind": "sender_domain", "value": "bhpd.example.gov", "weight": 0.3}],
-        facts={"expected_date": d(4).isoformat(), "tracking_numbers": ["R012399-030525"]})
+        rule_hits=["extension.on_or_before", "date.extract"],
+        match_evidence=[{"kind": "tracking_number", "request_id": r1.id, "detail": "R012399-030525"},
+                        {"kind": "sender_domain", "request_id": r1.id, "detail": "bhpd.example.gov"},
+                        {"kind": "decision", "request_id": r1.id, "detail": "matched by tracking_number"}],
+        facts=facts(expected_date=d(4).isoformat(), tracking_numbers=["R012399-030525"]))
     batch = msg("r2-batch", r2, -3, label="batch", confidence=0.88, sender="clerk@dhs.example.gov",
                 text="Attached is the first batch of records. More will follow.",
-                facts={"links": ["https://dhs.example.gov/records/123"], "records_attached": True})
+                facts=facts(links=["https://dhs.example.gov/records/123"], records_attached=True))
     session.add_all([
         Attachment(message_row_id=batch.id, sha256="a" * 64, filename="incident_reports.pdf",
                    content_type="application/pdf", size=482_113),
@@ -139,14 +150,14 @@ def seed(session: Session, today: dt.date) -> Seeded:
         text="We expect to provide records by the promised date.")
     msg("r3-ack", r3, -2, label="acknowledgment", confidence=0.45, status="review", sender="foia@fbe.example.gov",
         text="Thank you for your request; it has been assigned to an analyst.",
-        rule_hits=[{"rule": "ack.thank_you", "label": "acknowledgment", "weight": 0.45}])
+        rule_hits=["ack.thank_you"])
     msg("r4-bounce", r4, -4, label="bounce", confidence=1.0, status="review", kind="bounce",
         sender="mailer-daemon@quiet.example.gov", text="550 5.1.1 user unknown")
     msg("r5-final", r5, -40, label="final_records", confidence=0.97, sender="records@bhpd.example.gov",
         text="All responsive records are attached; this closes your request.", folded=[footer])
     msg("r6-fee", r6, -5, label="fee", confidence=0.93, status="review", sender="clerk@dhs.example.gov",
         text="A deposit of $45.00 is required before we proceed.",
-        facts={"fees": [{"amount": 45.0, "currency": "USD", "kind": "deposit"}]})
+        facts=facts(fees=[{"amount": 45.0, "currency": "USD", "kind": "deposit", "text": "$45.00"}]))
     msg("orphan", None, -1, label="other", confidence=0.3, status="orphan", sender="someone@elsewhere.example.com",
         text="Regarding your request about use of force...")
 
@@ -159,7 +170,8 @@ def seed(session: Session, today: dt.date) -> Seeded:
     event(r1, -19, "state_change", "sent", "acknowledged", m="r1-ack")
     event(r1, -6, "state_change", "acknowledged", "extended", m="r1-ext")
     event(r2, -3, "state_change", "acknowledged", "partial", m="r2-batch")
-    event(r4, -4, "state_change", "sent", "sent", m="r4-bounce")
+    event(r3, -2, "state_change", "sent", "needs_review", m="r3-ack")
+    event(r4, -4, "state_change", "sent", "needs_review", m="r4-bounce")
     event(r6, -5, "state_change", "sent", "fee_required", m="r6-fee")
 
     reviews = {
@@ -168,8 +180,8 @@ def seed(session: Session, today: dt.date) -> Seeded:
         "fee": ReviewItem(kind="fee", request_id=r6.id, message_row_id=msgs["r6-fee"].id,
                           reason="deposit of $45.00 requested", created_at=at(d(-5), 18)),
         "orphan": ReviewItem(kind="orphan", message_row_id=msgs["orphan"].id, reason="no evidence matched",
-                             suggestions=[{"reference": r3.reference, "score": 0.4, "why": "same subject words"},
-                                          {"reference": r1.reference, "score": 0.2}],
+                             suggestions=[{"request_id": r3.id, "score": 40, "reasons": ["same subject words"]},
+                                          {"request_id": r1.id, "score": 20, "reasons": ["sender domain"]}],
                              created_at=at(d(-1), 18)),
         "bounce": ReviewItem(kind="bounce", request_id=r4.id, message_row_id=msgs["r4-bounce"].id,
                              reason="550 user unknown", created_at=at(d(-4), 18)),

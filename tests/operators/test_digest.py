@@ -78,10 +78,10 @@ def test_digest_sections_for_a_known_week(week: Seeded, sessions: sessionmaker[S
     assert [(r.reference, r.files, r.links) for r in d.received] == [
         ("RA-2025-0002", (("incident_reports.pdf", 482_113), ("policy_300.pdf", 90_500)),
          ("https://dhs.example.gov/records/123",))]
-    # Campaign progress: RA-0001 waiting (extended), RA-0002 and RA-0004 overdue.
+    # Campaign progress: RA-0001 waiting (extended), RA-0002 overdue, RA-0004 held for a person (bounced).
     [camp] = d.campaigns
     assert (camp.name, camp.done, camp.waiting, camp.overdue, camp.needs_us, camp.total) == (
-        "Use of force 2025", 0, 1, 2, 0, 3)
+        "Use of force 2025", 0, 1, 1, 1, 3)
     # Median days to first real answer, for agencies that answered this week (a bounce is not an answer).
     assert [(t.agency, t.median_days, t.answered, t.unanswered) for t in d.response_times] == [
         ("Beverly Hills Police Department", 10.5, 2, 0),
@@ -101,10 +101,10 @@ def test_text_rendering_shows_each_section(lite_week: sessionmaker[Session]) -> 
     assert positions == sorted(positions)
     assert "RA-2025-0002  Desert Hot Springs City Clerk  due 2025-03-05, 5 days over (partial)" in text
     assert "1 more request was already overdue before this week." in text
-    assert "Thu 2025-03-13  RA-2025-0003  Federal Bureau of Examples (acknowledged)" in text
+    assert "Thu 2025-03-13  RA-2025-0003  Federal Bureau of Examples (needs_review)" in text
     assert "Fri 2025-03-14  RA-2025-0001  Beverly Hills Police Department (extended date)" in text
     assert "- incident_reports.pdf (471 KB)" in text
-    assert "Use of force 2025: 0/3 done, 1 waiting, 2 overdue, 0 need us" in text
+    assert "Use of force 2025: 0/3 done, 1 waiting, 1 overdue, 1 need us" in text
     assert "10.5 days  Beverly Hills Police Department (2 answered)" in text
     assert "(unmatched)" in text
 
@@ -163,7 +163,7 @@ def test_html_is_well_formed_and_self_contained(lite_week: sessionmaker[Session]
     # The campaign bar: one coloured cell per non-empty bucket, widths that add up to 100%.
     widths = [float(a["width"].rstrip("%")) for t, a in p.tags if t == "td" and (a.get("title") or "").startswith(
         ("done", "waiting", "needs us", "overdue", "not filed"))]
-    assert len(widths) == 2 and abs(sum(widths) - 100) < 0.5
+    assert len(widths) == 3 and abs(sum(widths) - 100) < 0.5
     for section in ("New replies (6)", "Overdue", "Due this week", "Waiting for you (4)", "Records received",
                     "Campaign progress", "Median response time"):
         assert section in html
