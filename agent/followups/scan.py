@@ -78,7 +78,7 @@ def scan_once(
                             _escalate(session, request, policy, now, settings)
                             escalated += 1
                         else:
-                            _queue_followup(session, request, policy, today, now, settings)
+                            queue_followup(session, request, policy, today, now, settings)
                             queued += 1
                 except Exception as exc:  # noqa: BLE001 - one bad request must not stop the others
                     log.exception("follow-up for request %s failed", request.id)
@@ -146,9 +146,10 @@ def _escalate(session: Session, request: Request, policy: FollowupPolicy, now: d
     )
 
 
-def _queue_followup(
+def queue_followup(
     session: Session, request: Request, policy: FollowupPolicy, today: dt.date, now: dt.datetime, settings: Settings
 ) -> None:
+    """Compose and queue one follow-up and do its bookkeeping (count, streak, next date, event) in `session`."""
     facts = _facts(session, request)
     statute = statute_for(request.jurisdiction, settings.rules_path)
     msg = compose_followup(
@@ -213,3 +214,7 @@ def _facts(session: Session, request: Request) -> FollowupFacts:
         followup_number=streak(request) + 1,
         extended=request.extended_due is not None,
     )
+
+
+# The filing side's campaign follow-ups call this by its earlier private name.
+_queue_followup = queue_followup
