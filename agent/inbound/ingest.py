@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,6 +46,21 @@ def identify(raw: bytes) -> Identity:
     if message_id and len(message_id) > 500:
         message_id = None  # absurd ids cannot be trusted to be unique, and would not fit the column
     return Identity(dedupe_key=message_id or f"sha256:{digest}", message_id=message_id, sha256=digest)
+
+
+# One plain statement for the idle path: an empty poll must cost well under a millisecond of DB time,
+# and the ORM's statement building alone costs more than that.
+_POLL_STATE = text(
+    "SELECT (SELECT count(*) FROM messages WHERE status = 'new' AND direction = 'in') AS pending, "
+    "(SELECT uidvalidity FROM mailbox_state WHERE account = :account AND folder = :folder) AS uidvalidity, "
+    "(SELECT last_uid FROM mailbox_state WHERE account = :account AND folder = :folder) AS last_uid"
+)
+
+
+def poll_state(session: Session, account: str, folder: str) -> tuple[Checkpoint, int]:
+    """(checkpoint, number of recorded-but-unprocessed inbound rows) in one round trip."""
+    pending, uidvalidity, last_uid = session.execute(_POLL_STATE, {"account": account, "folder": folder}).one()
+    return Checkpoint(uidvalidity=uidvalidity, last_uid=last_uid or 0), int(pending or 0)
 
 
 def read_checkpoint(session: Session, account: str, folder: str) -> Checkpoint:

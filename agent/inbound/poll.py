@@ -16,7 +16,7 @@ from agent.config import Settings
 from agent.db.models import Message
 from agent.inbound.context import InboundContext
 from agent.inbound.crash import crash_point
-from agent.inbound.ingest import read_checkpoint, record_batch
+from agent.inbound.ingest import poll_state, read_checkpoint, record_batch
 from agent.inbound.process import process_row, quarantine
 from agent.mail.archive import ArchiveError
 from agent.mail.inbox import Inbox, InboxConnectionError
@@ -63,14 +63,18 @@ def poll_once(
     """
     report = PollReport()
     ctx = context
-    # One short read for both: an idle poll should cost a query and a SEARCH, nothing more.
+    # One short read: an idle poll should cost one query and one SEARCH, nothing more.
     with sessions() as session:
-        pending = list(
-            session.scalars(
-                select(Message.id).where(Message.status == "new", Message.direction == "in").order_by(Message.id)
+        checkpoint, waiting = poll_state(session, inbox.account, inbox.folder)
+        pending = (
+            list(
+                session.scalars(
+                    select(Message.id).where(Message.status == "new", Message.direction == "in").order_by(Message.id)
+                )
             )
+            if waiting
+            else []
         )
-        checkpoint = read_checkpoint(session, inbox.account, inbox.folder)
     if pending:
         ctx = ctx or InboundContext.create(settings, rules, now=now)
         for row_id in pending:

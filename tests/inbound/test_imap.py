@@ -12,22 +12,12 @@ from inbound_helpers import BH_REPLY, DHS_MSGID, EML, World, imap_settings, make
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from agent.db import migrate
 from agent.db.models import MailboxState, Message, ReviewItem, TrackingNumber
-from agent.db.session import make_engine, make_session_factory
 from agent.inbound.poll import poll_once, watch
 from agent.mail.imap_inbox import ImapInbox
 from agent.mail.inbox import Checkpoint, InboxError, open_inbox
 
 pytestmark = pytest.mark.dovecot
-
-
-@pytest.fixture
-def sqlite_sessions(sqlite_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(sqlite_url)
-    migrate.upgrade(engine)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 class ImapEnv:

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from inbound_helpers import BH_REPLY, EML, World, make_settings, mail
+from inbound_helpers import BH_REPLY, EML, World, make_settings, mail, seed_world
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,7 +42,16 @@ class Env:
 
 @pytest.fixture
 def env(tmp_path: Path, sessions: sessionmaker[Session], db_url: str, world: World) -> Env:
+    """On SQLite and PostgreSQL: the paths where the two databases could behave differently."""
     return Env(tmp_path, sessions, db_url)
+
+
+@pytest.fixture
+def lite(tmp_path: Path, sqlite_sessions: sessionmaker[Session], sqlite_url: str) -> Env:
+    """SQLite only: logic that does not depend on the database."""
+    env = Env(tmp_path, sqlite_sessions, sqlite_url)
+    env.world = seed_world(sqlite_sessions)  # type: ignore[attr-defined]
+    return env
 
 
 def test_new_mail_is_archived_recorded_matched_and_flagged(env: Env, world: World) -> None:
@@ -70,13 +79,13 @@ def test_the_same_message_delivered_twice_is_recorded_once(env: Env) -> None:
     assert (env.poll().new, len(env.rows())) == (0, 1)
 
 
-def test_messages_without_message_id_dedupe_by_hash(env: Env) -> None:
+def test_messages_without_message_id_dedupe_by_hash(lite: Env) -> None:
     raw = (EML / "no_message_id.eml").read_bytes()
-    env.deliver(raw)
-    env.deliver(raw)
-    report = env.poll()
+    lite.deliver(raw)
+    lite.deliver(raw)
+    report = lite.poll()
     assert (report.new, report.duplicates) == (1, 1)
-    (row,) = env.rows()
+    (row,) = lite.rows()
     assert row.dedupe_key.startswith("sha256:") and row.message_id is None
 
 
@@ -105,19 +114,19 @@ def test_rows_recorded_but_not_processed_are_finished_next_pass(env: Env, world:
     assert row.id == recorded.new_rows[0][0] and row.status == "processed" and row.request_id == world.r_bh
 
 
-def test_tracking_numbers_are_learned_then_used(env: Env, world: World) -> None:
-    env.deliver((EML / "portal_ack.eml").read_bytes())
-    env.poll()
-    with env.sessions() as s:
-        learned = set(s.scalars(select(TrackingNumber.value).where(TrackingNumber.request_id == world.r_bh)))
+def test_tracking_numbers_are_learned_then_used(lite: Env) -> None:
+    lite.deliver((EML / "portal_ack.eml").read_bytes())
+    lite.poll()
+    with lite.sessions() as s:
+        learned = set(s.scalars(select(TrackingNumber.value).where(TrackingNumber.request_id == lite.world.r_bh)))
     assert learned == {"CRM-25-191", "CRM-XNWk7HB5J"}
     # A second open Beverly Hills request: the sender no longer decides, the learned number does.
-    with env.sessions.begin() as s:
-        s.add(Request(reference="RA-2025-0042", agency_id=world.bh, jurisdiction="CA", state="sent"))
-    env.deliver(mail(sender="noreply@beverlyhills.org", subject="Request CRM-25-191 update", body="In progress."))
-    env.poll()
-    assert env.rows()[-1].request_id == world.r_bh
-    with env.sessions() as s:
+    with lite.sessions.begin() as s:
+        s.add(Request(reference="RA-2025-0042", agency_id=lite.world.bh, jurisdiction="CA", state="sent"))
+    lite.deliver(mail(sender="noreply@beverlyhills.org", subject="Request CRM-25-191 update", body="In progress."))
+    lite.poll()
+    assert lite.rows()[-1].request_id == lite.world.r_bh
+    with lite.sessions() as s:
         number = s.scalar(select(TrackingNumber).where(TrackingNumber.value == "CRM-25-191"))
         assert number is not None and number.last_seen >= number.first_seen
 
@@ -138,23 +147,24 @@ def test_spoofed_tracking_number_goes_to_review(env: Env, world: World) -> None:
         assert s.scalar(select(func.count()).select_from(TrackingNumber)) == 2
 
 
-def test_bounce_and_out_of_office_attach_but_are_not_answers(env: Env, world: World) -> None:
-    env.deliver((EML / "bounce_dsn.eml").read_bytes())
-    env.deliver((EML / "ooo.eml").read_bytes())
-    report = env.poll()
+def test_bounce_and_out_of_office_attach_but_are_not_answers(lite: Env) -> None:
+    lite.deliver((EML / "bounce_dsn.eml").read_bytes())
+    lite.deliver((EML / "ooo.eml").read_bytes())
+    report = lite.poll()
     assert report.matched == 2
-    bounce, ooo = env.rows()
-    assert (bounce.kind, bounce.request_id, bounce.label) == ("bounce", world.r_bh, "bounce")
-    assert (ooo.kind, ooo.request_id, ooo.label) == ("auto_reply", world.r_bh, "auto_reply")
-    with env.sessions() as s:
-        request = s.get(Request, world.r_bh)
+    bounce, ooo = lite.rows()
+    assert (bounce.kind, bounce.request_id, bounce.label) == ("bounce", lite.world.r_bh, "bounce")
+    assert (ooo.kind, ooo.request_id, ooo.label) == ("auto_reply", lite.world.r_bh, "auto_reply")
+    with lite.sessions() as s:
+        request = s.get(Request, lite.world.r_bh)
         assert request is not None and request.last_reply_at is None  # neither counts as a response
 
 
-def test_attachments_are_stored_by_hash_and_oversized_flagged(tmp_path: Path, sessions, db_url: str, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_attachments_are_stored_by_hash_and_oversized_flagged(tmp_path: Path, sqlite_sessions, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
     from agent.config import AttachmentSettings
 
-    env = Env(tmp_path, sessions, db_url)
+    seed_world(sqlite_sessions)
+    env = Env(tmp_path, sqlite_sessions, sqlite_url)
     env.settings = env.settings.model_copy(update={"attachments": AttachmentSettings(path=tmp_path / "att", max_bytes=20)})
     env.deliver((EML / "winmail.eml").read_bytes())  # 44 bytes: over the cap
     env.deliver((EML / "missing_boundary.eml").read_bytes())  # 12 bytes: under
@@ -167,23 +177,23 @@ def test_attachments_are_stored_by_hash_and_oversized_flagged(tmp_path: Path, se
     assert Path(letter.stored_path).read_bytes().startswith(b"%PDF")
 
 
-def test_reprocess_rederives_without_duplicating(env: Env, world: World) -> None:
+def test_reprocess_rederives_without_duplicating(lite: Env) -> None:
     for name in ("portal_ack.eml", "garbage.bin", "html_only.eml"):
-        env.deliver((EML / name).read_bytes())
-    env.poll()
-    before = [(r.id, r.status, r.request_id) for r in env.rows()]
-    ctx = InboundContext.create(env.settings)
-    report = reprocess(env.sessions, ctx, select_rows(env.sessions))
+        lite.deliver((EML / name).read_bytes())
+    lite.poll()
+    before = [(r.id, r.status, r.request_id) for r in lite.rows()]
+    ctx = InboundContext.create(lite.settings)
+    report = reprocess(lite.sessions, ctx, select_rows(lite.sessions))
     assert report.total == 3 and report.quarantined == 1
-    assert [(r.id, r.status, r.request_id) for r in env.rows()] == before
-    with env.sessions() as s:
+    assert [(r.id, r.status, r.request_id) for r in lite.rows()] == before
+    with lite.sessions() as s:
         assert s.scalar(select(func.count()).select_from(ReviewItem).where(ReviewItem.kind == "quarantined")) == 1
         assert s.scalar(select(func.count()).select_from(MailboxState)) == 1
 
 
-def test_maildir_checkpoint_survives_reopen(env: Env) -> None:
-    env.deliver(mail())
-    env.poll()
-    reopened = MaildirInbox(env.settings.inbox.maildir, account="test")
+def test_maildir_checkpoint_survives_reopen(lite: Env) -> None:
+    lite.deliver(mail())
+    lite.poll()
+    reopened = MaildirInbox(lite.settings.inbox.maildir, account="test")
     assert list(reopened.batches(None)) == []  # type: ignore[arg-type]
-    assert not os.listdir(env.settings.inbox.maildir / "new")
+    assert not os.listdir(lite.settings.inbox.maildir / "new")
