@@ -155,7 +155,7 @@ class Jobs:
         if self._inbox is None:
             self._inbox = open_inbox(self.settings)
         try:
-            report = poll_once(self.settings, self.sessions, self._inbox, rules=self.rules.current)
+            report = poll_once(self.settings, self.sessions, self._inbox, rules=self.rules.current, now=self.clock)
         except BaseException:
             # A broken connection is reopened next tick (with the inbox's own backoff).
             self.close_inbox()

@@ -162,9 +162,10 @@ class IdleWatcher:
             try:
                 inbox = open_inbox(self._settings)
                 backoff = 1.0
+                wait = getattr(inbox, "wait_for_mail", None) or inbox.wait
                 while not self._stopping.is_set():
                     # Short waits so a stop is noticed within seconds; the inbox renews IDLE itself.
-                    if inbox.wait(timeout=5.0):
+                    if wait(5.0):
                         self._loop.call_soon_threadsafe(self._poll_now.set)
                         # One wake-up per burst of mail is enough; the poll fetches everything new.
                         self._stopping.wait(1.0)

@@ -1,0 +1,76 @@
+"""Fault-test helpers: an inbound workspace (config, Maildir inbox, archive) on the test database."""
+
+from __future__ import annotations
+
+import mailbox
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from agent.config import Settings, load_settings
+from agent.daemon.ruleset import RulesUnavailable, load_rules
+from agent.db.models import Agency, Request
+
+REPO = Path(__file__).resolve().parents[2]
+PLUS = "records+ra-2025-0001-abcd@example.org"
+
+
+@dataclass
+class Inbound:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    rules: object
+
+    def deliver(self, raw: bytes) -> None:
+        mailbox.Maildir(self.settings.inbox.maildir, factory=None, create=True).add(raw)
+
+
+def write_inbound_config(folder: Path, db_url: str, *, max_attachment: int = 1_000_000) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "config.toml"
+    path.write_text(
+        f"""
+[database]
+url = "{db_url}"
+[inbox]
+backend = "maildir"
+maildir = "inbox"
+[attachments]
+path = "attachments"
+max_bytes = {max_attachment}
+[smtp]
+host = "127.0.0.1"
+port = 2
+security = "plain"
+[identity]
+address = "records@example.org"
+[rules]
+path = "{REPO / 'rules'}"
+[daemon]
+status_file = "status.json"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def seed_request(sessions: sessionmaker[Session]) -> None:
+    """One open request, so mail to its reply address (loops from ourselves included) has something to match."""
+    with sessions.begin() as s:
+        agency = Agency(name="City of Example", jurisdiction="CA", emails=["clerk@city.example"], domains=["city.example"])
+        s.add(agency)
+        s.flush()
+        s.add(Request(reference="RA-2025-0001", agency_id=agency.id, state="sent", jurisdiction="CA", reply_address=PLUS, subject="[RA-2025-0001] Records"))
+
+
+@pytest.fixture
+def inbound(tmp_path: Path, db_url: str, sessions) -> Inbound:
+    settings = load_settings(write_inbound_config(tmp_path / "ws", db_url))
+    seed_request(sessions)
+    try:
+        rules = load_rules(settings.rules_path)
+    except RulesUnavailable:
+        rules = None
+    return Inbound(settings, sessions, rules)
