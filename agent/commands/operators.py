@@ -105,7 +105,10 @@ def status_cmd(ctx: typer.Context, as_json: bool = JsonOpt) -> None:
     context = app_context(ctx)
     settings = context.settings()
     with context.sessions()() as session:
-        health = read_health(session, settings.daemon.status_file, now=dt.datetime.now(UTC))
+        # Quiet for several ticks of its busiest job means the daemon is probably not running.
+        ticks = max(settings.schedule.poll_seconds, settings.schedule.outbox_seconds)
+        stale = dt.timedelta(seconds=max(600.0, 3 * ticks))
+        health = read_health(session, settings.daemon.status_file, now=dt.datetime.now(UTC), stale_after=stale)
     if as_json:
         print(json.dumps(health.as_json(), indent=2, default=str))
         return

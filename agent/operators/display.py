@@ -14,7 +14,7 @@ from rich.text import Text
 from agent.db.models import Message, Request, ReviewItem
 from agent.operators.explain import Explanation
 from agent.operators.queries import RequestRow, Suggested
-from agent.operators.status import Health, age
+from agent.operators.status import JOB_TITLES, JOBS, KNOWN, Health, age
 from agent.operators.timeline import EventEntry, MessageEntry, Thread
 
 STATE_STYLE = {
@@ -220,20 +220,43 @@ def health_view(h: Health) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
-    for name, entry in h.published.items():
-        value = entry["value"]
-        shown = _short(value)
-        when = age(entry.get("updated_at"), h.checked_at)
-        grid.add_row(name, f"{shown}" + (f"  [dim]({when})[/]" if when else ""))
-    if h.status_file:
-        for name, value in h.status_file.items():
-            if name not in h.published:
-                grid.add_row(name, _short(value))
-    if h.status_file_error:
-        grid.add_row("status file", f"[red]{h.status_file_error}[/]")
+    now = h.checked_at
+    daemon = h.published.get("daemon")
+    if daemon:
+        state = str(daemon.get("state", "?"))
+        colour = "green" if state == "running" else "yellow"
+        where = f" pid {daemon['pid']}" if daemon.get("pid") else ""
+        worker = f" ({daemon['worker']})" if daemon.get("worker") else ""
+        grid.add_row("daemon", f"[{colour}]{state}[/]{where}{worker}")
+    if h.last_heard:
+        grid.add_row("last heard", f"{h.last_heard.astimezone():%Y-%m-%d %H:%M:%S} ({age(h.last_heard, now)})")
+    for job in JOBS:
+        value = h.published.get(job)
+        if not value:
+            continue
+        when = age(value.get("at"), now) or "?"
+        if value.get("ok") is False:
+            line = f"[red]failed[/] {when}: {value.get('error', '')}"
+        else:
+            counts = {k: v for k, v in value.items() if k not in ("at", "ok", "worker", "seconds")}
+            line = f"{when}" + (f" — {_short(counts)}" if counts else "")
+        grid.add_row(JOB_TITLES[job], line)
     outbox = ", ".join(f"{k} {v}" for k, v in sorted(h.outbox.items())) or "empty"
     grid.add_row("outbox", outbox)
     grid.add_row("review", f"{h.review_open} open, {h.orphans} orphans, {h.quarantined} quarantined")
+    errors = h.published.get("errors")
+    if errors and errors.get("count"):
+        grid.add_row("errors", f"[red]{errors['count']}[/] in all")
+        for item in (errors.get("items") or [])[:3]:
+            if isinstance(item, dict):
+                grid.add_row("", f"{age(item.get('at'), now) or '?'} {item.get('job', '')}: {item.get('error', '')}")
+    for job, when in sorted((h.published.get("next_jobs") or {}).items()):
+        grid.add_row("next " + str(job), f"{age(when, now) or '—'}")
+    for name, value in h.published.items():
+        if name not in KNOWN:
+            grid.add_row(name, _short(value))
+    if h.status_file_error:
+        grid.add_row("status file", f"[red]{h.status_file_error}[/]")
     parts: list[RenderableType] = [grid]
     parts += [Text(n, style="yellow") for n in h.notes]
     return Group(*parts)

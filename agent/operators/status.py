@@ -1,4 +1,8 @@
-"""The daemon's health as operators need it: what it published, plus queue sizes counted from the database."""
+"""The daemon's health as operators need it: what it published (DaemonState rows, status file) plus live queue counts.
+
+The daemon writes, through agent.daemon.status.publish: `daemon` (state, pid, at), one row per job (`poll`,
+`send`, `scan`, `digest`: at, ok, counts or error), `errors` (count, items), `queues` and `next_jobs`.
+"""
 
 from __future__ import annotations
 
@@ -14,24 +18,33 @@ from sqlalchemy.orm import Session
 from agent.db.models import DaemonState, Message, Outbox, ReviewItem
 from agent.operators.clock import as_utc
 
+JOBS = ("poll", "send", "scan", "digest")
+JOB_TITLES = {"poll": "last poll", "send": "last send", "scan": "last deadline scan", "digest": "last digest"}
+# Names we lay out ourselves; anything else the daemon publishes is shown as it is.
+KNOWN = frozenset({"daemon", "errors", "queues", "next_jobs", "updated_at", "process", *JOBS})
+
 
 @dataclass(frozen=True)
 class Health:
-    published: dict[str, Any]  # DaemonState name -> value (with its updated_at)
-    status_file: dict[str, Any] | None  # the daemon's status file, None when absent
+    published: dict[str, dict[str, Any]]  # name -> value, DB rows first, the status file filling gaps
+    updated: dict[str, dt.datetime | None]  # name -> when it was written
     status_file_error: str | None
-    outbox: dict[str, int]  # state -> count
+    outbox: dict[str, int]  # state -> count, counted now
     review_open: int
     orphans: int
     quarantined: int
     checked_at: dt.datetime
+    last_heard: dt.datetime | None
     notes: tuple[str, ...] = field(default=())
+
+    def job(self, name: str) -> dict[str, Any] | None:
+        return self.published.get(name)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "checked_at": self.checked_at.isoformat(),
+            "last_heard": self.last_heard.isoformat() if self.last_heard else None,
             "published": self.published,
-            "status_file": self.status_file,
             "status_file_error": self.status_file_error,
             "queues": {
                 "outbox": self.outbox,
@@ -43,29 +56,48 @@ class Health:
         }
 
 
-def read_health(session: Session, status_file: Path | None, *, now: dt.datetime) -> Health:
-    """Never fails for a missing or half-written status file: that itself is news for the operator."""
-    published: dict[str, Any] = {}
+def read_health(
+    session: Session, status_file: Path | None, *, now: dt.datetime, stale_after: dt.timedelta = dt.timedelta(minutes=10)
+) -> Health:
+    """Never fails on a missing or damaged status file: that itself is news for the operator."""
+    published: dict[str, dict[str, Any]] = {}
+    updated: dict[str, dt.datetime | None] = {}
     for row in session.scalars(select(DaemonState).order_by(DaemonState.name)):
-        stamp = as_utc(row.updated_at)
-        published[row.name] = {"value": row.value, "updated_at": stamp.isoformat() if stamp else None}
+        published[row.name] = dict(row.value or {}) if isinstance(row.value, dict) else {"value": row.value}
+        updated[row.name] = as_utc(row.updated_at)
     data, problem = _read_status_file(status_file)
+    for name, value in (data or {}).items():
+        # The file is a copy of the rows; it matters when the database is another daemon's or lags behind.
+        if name not in published and isinstance(value, dict):
+            published[name] = {k: v for k, v in value.items() if k != "updated_at"}
+            updated[name] = parse_time(value.get("updated_at")) or parse_time((data or {}).get("updated_at"))
     outbox = dict(session.execute(select(Outbox.state, func.count()).group_by(Outbox.state)).all())
     review_open = session.scalar(select(func.count()).select_from(ReviewItem).where(ReviewItem.state == "open")) or 0
     orphans = session.scalar(select(func.count()).select_from(Message).where(Message.status == "orphan")) or 0
     quarantined = session.scalar(select(func.count()).select_from(Message).where(Message.status == "quarantined")) or 0
-    notes = []
-    if not published and data is None:
+    heard = [t for t in updated.values() if t is not None]
+    last_heard = max(heard) if heard else None
+    notes: list[str] = []
+    state = published.get("daemon", {}).get("state")
+    if not published:
         notes.append("the daemon has published nothing yet: is `agent run` running?")
+    elif state == "stopped":
+        notes.append("the daemon says it stopped" + (f" ({published['daemon'].get('signal')})" if published["daemon"].get("signal") else ""))
+    elif last_heard is not None and now - last_heard > stale_after:
+        notes.append(f"nothing heard from the daemon for {_span(int((now - last_heard).total_seconds()))}: is it still running?")
+    for job in JOBS:
+        if published.get(job, {}).get("ok") is False:
+            notes.append(f"the last {job} failed: {published[job].get('error', 'no detail')}")
     return Health(
         published=published,
-        status_file=data,
+        updated=updated,
         status_file_error=problem,
         outbox={str(k): int(v) for k, v in outbox.items()},
         review_open=int(review_open),
         orphans=int(orphans),
         quarantined=int(quarantined),
         checked_at=now,
+        last_heard=last_heard,
         notes=tuple(notes),
     )
 
@@ -82,17 +114,21 @@ def _read_status_file(path: Path | None) -> tuple[dict[str, Any] | None, str | N
     return data, None
 
 
-def age(value: Any, now: dt.datetime) -> str | None:
-    """'3 min ago' for an ISO timestamp; None when the value is not one."""
+def parse_time(value: Any) -> dt.datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        when = as_utc(dt.datetime.fromisoformat(value))
+        return as_utc(dt.datetime.fromisoformat(value))
     except ValueError:
         return None
+
+
+def age(value: Any, now: dt.datetime) -> str | None:
+    """'3 min ago' or 'in 5 min' for a timestamp (or ISO text); None when it is not one."""
+    when = value if isinstance(value, dt.datetime) else parse_time(value)
     if when is None:
         return None
-    seconds = int((now - when).total_seconds())
+    seconds = int((now - (as_utc(when) or when)).total_seconds())
     if seconds < 0:
         return "in " + _span(-seconds)
     return _span(seconds) + " ago"

@@ -273,24 +273,43 @@ def test_review_interactive_walk(seeded: Seeded, config_file: Path, sessions: se
 # ---- status -------------------------------------------------------------------------------------
 
 
-def test_status_reads_published_state_and_counts_queues(
+def test_status_reads_what_the_daemon_publishes(
     seeded: Seeded, config_file: Path, sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
+    from agent.daemon import status as daemon_status
+
     quiet = json.loads(run(config_file, "status", "--json").stdout)
     assert quiet["queues"]["review_open"] == 4 and quiet["queues"]["orphans"] == 1
-    assert quiet["notes"]
+    assert "published nothing yet" in quiet["notes"][0]
     now = dt.datetime.now(dt.timezone.utc)
     with sessions.begin() as s:
-        s.add(DaemonState(name="last_poll", value={"at": now.isoformat(), "new": 3}))
-        s.add(DaemonState(name="errors", value={"count": 1, "last": "IMAP timeout"}))
-    (tmp_path / "status.json").write_text(json.dumps({"pid": 4242, "next_jobs": {"poll": now.isoformat()}}))
+        daemon_status.publish(s, "daemon", {"state": "running", "pid": 4242, "worker": "w1", "at": now.isoformat()})
+        daemon_status.publish(s, "poll", {"at": (now - dt.timedelta(minutes=2)).isoformat(), "ok": True, "new": 3})
+        daemon_status.publish(s, "send", {"at": now.isoformat(), "ok": False, "error": "SMTPServerDisconnected: gone"})
+        daemon_status.record_error(s, "send", "SMTPServerDisconnected: gone", now=now)
+        daemon_status.publish(s, "next_jobs", {"poll": (now + dt.timedelta(minutes=1)).isoformat()})
     data = json.loads(run(config_file, "status", "--json").stdout)
-    assert data["published"]["last_poll"]["value"]["new"] == 3
-    assert data["status_file"]["pid"] == 4242
-    assert data["notes"] == []
+    assert data["published"]["poll"]["new"] == 3
+    assert data["published"]["daemon"]["pid"] == 4242
+    assert data["notes"] == ["the last send failed: SMTPServerDisconnected: gone"]
     text = run(config_file, "status")
     assert text.exit_code == 0, text.output
-    assert "IMAP timeout" in text.output and "4 open, 1 orphans" in text.output
+    for part in ("running pid 4242", "last poll", "min ago — new=3", "failed", "4 open, 1 orphans", "next poll",
+                 "1 in all"):
+        assert part in text.output, part
+
+
+def test_status_file_fills_in_and_staleness_is_reported(lite_config: Path, tmp_path: Path) -> None:
+    from agent.daemon import status as daemon_status
+
+    old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=3)).isoformat()
+    daemon_status.write_status_file(tmp_path / "status.json", {"daemon": {"state": "running", "at": old, "updated_at": old}})
+    data = json.loads(run(lite_config, "status", "--json").stdout)
+    assert data["published"]["daemon"]["state"] == "running"
+    assert any("nothing heard from the daemon for 3 h" in n for n in data["notes"])
+    (tmp_path / "status.json").write_text("{half a file")
+    broken = run(lite_config, "status")
+    assert broken.exit_code == 0 and "status file" in broken.output
 
 
 def test_every_command_has_help() -> None:
