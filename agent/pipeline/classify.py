@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.pipeline.extract import records_attached
 from agent.pipeline.prefilter import FastPattern, fast_patterns
 from agent.pipeline.rules import RulesError, check_choice, compile_pattern, load_toml, require, rule_tables
 from agent.pipeline.types import LABELS, AttachmentInfo, MessageKind
@@ -51,7 +52,12 @@ def _document_attached(features: Features) -> bool:
     return any(a.content_type.startswith(_DOCUMENT_TYPES) for a in features.attachments)
 
 
+def _records_attached_text(features: Features) -> bool:
+    return records_attached(features.text, ())
+
+
 MATCHERS: dict[str, Matcher] = {
+    "records_attached_text": _records_attached_text,
     "kind_bounce": lambda f: f.kind == "bounce",
     "kind_auto_reply": lambda f: f.kind == "auto_reply",
     "money_with_fee_word": _money_with_fee_word,
@@ -85,6 +91,8 @@ class LabelPolicy:
 class ClassifyRules:
     rules: tuple[Rule, ...]
     policies: dict[str, LabelPolicy]
+    fallback_score: float = 2.0  # weaker evidence than any threshold still names a label, for review
+    fallback_confidence: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -135,7 +143,17 @@ def load_classify_rules(rules_dir: Path) -> ClassifyRules:
         rules.append(Rule(table["id"], label, float(weight), patterns=fast))
     for rule in rules:
         policies.setdefault(rule.label, LabelPolicy(3.0, 0.0))
-    return ClassifyRules(rules=tuple(rules), policies=policies)
+    settings = data.get("settings", {})
+    if not isinstance(settings, dict):
+        raise RulesError(path, "settings", "must be a table")
+    fallback_score = settings.get("fallback_score", 2.0)
+    fallback_confidence = settings.get("fallback_confidence", 0.5)
+    for key, value in (("fallback_score", fallback_score), ("fallback_confidence", fallback_confidence)):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise RulesError(path, f"settings.{key}", "must be a non-negative number")
+    if fallback_confidence > 1:
+        raise RulesError(path, "settings.fallback_confidence", "must be at most 1")
+    return ClassifyRules(tuple(rules), policies, float(fallback_score), float(fallback_confidence))
 
 
 def prepare_text(*parts: str) -> str:
@@ -159,6 +177,11 @@ def classify(features: Features, rules: ClassifyRules) -> Decision:
     }
     ordered = tuple(sorted(scores.items(), key=lambda item: -item[1]))
     if not candidates:
+        weak = [(label, score) for label, score in ordered if score >= rules.fallback_score and label != "other"]
+        if weak:
+            # Some evidence, not enough to act on: name the label but leave the decision to a person.
+            fired.append("fallback.weak_evidence")
+            return Decision(weak[0][0], rules.fallback_confidence, tuple(fired), ordered)
         # Nothing we recognise: call it other, with a confidence low enough to go to review.
         confidence = 0.35 if scores else 0.4
         return Decision("other", confidence, tuple(fired), ordered)

@@ -43,7 +43,8 @@ _REPORTED = re.compile(
 _YOURS = re.compile(
     r"\b(?:you|requester)\s+(?:\w+\s+){0,2}(?:have|has|must|may|need|should|can)\b|\bappeal\b|\bplease\s+respond\b"
     r"|\bwithdrawn\b|\bwhether\s+you\b|\bif\s+(?:we|the\s+\w+)\s+(?:do(?:es)?\s+not|don't)\b"
-    r"|\bplease\s+(?:confirm|reply|respond)\b|\bclose\s+(?:your|the|this)\s+request\b",
+    r"|\bplease\s+(?:confirm|reply|respond)\b|\bclose\s+(?:your|the|this)\s+request\b|\bwill\s+be\s+(?:closed|withdrawn)\b"
+    r"|\bif\s+(?:the\s+|your\s+)?(?:\w+\s+)?(?:is|are)\s+not\s+(?:received|paid)\b",
     re.I,
 )
 _NUMBER_WORDS = {
@@ -57,6 +58,9 @@ _RELATIVE = re.compile(
     re.I,
 )
 # A sentence ends at . ! ? followed by a space; "$800.00" and "7922.535" stay inside their sentence.
+_OTHER_ANCHOR = re.compile(
+    r"\s*(?:of|from|after|following)\s+(?:the\s+)?(?:receipt|(?:date\s+of\s+)?(?:your|the)\s+(?:request|receipt|original))", re.I
+)
 _SENTENCE = re.compile(r"(?:[^.!?]|[.!?](?!\s|$))+(?:[.!?]+|$)")
 _MONEY = re.compile(r"\$\s?(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)")
 _URL = re.compile(r"https?://[^\s<>\"'()\[\]]+", re.I)
@@ -108,6 +112,9 @@ def expected_date(
         if message_date is None or _YOURS.search(sentence):
             continue
         for match in _RELATIVE.finditer(sentence):
+            # "within 10 days of receipt" counts from a day we may not know; only the message date is safe.
+            if _OTHER_ANCHOR.match(sentence, match.end()):
+                continue
             count = match.group("n").lower()
             n = int(count) if count.isdigit() else _NUMBER_WORDS.get(count, 0)
             if not 0 < n <= 120:

@@ -81,8 +81,11 @@ def _plausible(value: str, text: str, start: int, end: int, *, strict: bool, min
     if _YEAR.fullmatch(value) or _DATE.fullmatch(value) or _PHONE.fullmatch(value):
         return False
     year_range = _YEAR_RANGE.fullmatch(value)
-    if year_range and len(year_range.group(2)) == 2:
-        return False
+    if year_range:
+        # "2021-22" and "2019-2020" are spans of years; "2025-88" is a request number.
+        first, second = int(year_range.group(1)), int(year_range.group(2))
+        if (len(year_range.group(2)) == 2 and second == (first + 1) % 100) or second in (first, first + 1):
+            return False
     after = text[end : end + 2]
     before = text[max(0, start - 12) : start]
     # "7922.535", "6253(b)", "$350.00": statute sections and money are not ids.
