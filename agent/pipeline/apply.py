@@ -80,6 +80,13 @@ def apply_message(
     if kind == "bounce" or label == "bounce":
         lifecycle.set_flag(request, "undeliverable", True)
         _review(session, request, message, "bounce", "our mail to the agency bounced; check the address")
+        if states.can(request.state, "bounce"):
+            return [
+                lifecycle.fire(
+                    session, request, "bounce", cause="message", actor=ACTOR, message=message, now=now,
+                    rules_dir=rules_dir,
+                )
+            ]
         return _to_review(session, request, message, reason="bounce", now=now, rules_dir=rules_dir)
     if kind != "reply":
         raise ValueError(f"unknown message kind {kind!r}; expected reply, auto_reply or bounce")
@@ -105,8 +112,12 @@ def _apply_label(
 ) -> list[Event]:
     detail: dict[str, object] = {"label": u.label, "confidence": round(u.confidence, 3), "rules": list(u.rules)}
     if u.label == "extension":
-        request.extended_due = u.expected_date or _legal_extension(request, rules_dir)
+        legal_max = _legal_extension(request, rules_dir)
+        request.extended_due = u.expected_date or legal_max
         detail["extended_due"] = request.extended_due.isoformat() if request.extended_due else None
+        if u.expected_date and legal_max and u.expected_date > legal_max:
+            # The agency's date stands as the checkpoint, but the timeline shows the law allowed less.
+            detail["statutory_extension_limit"] = legal_max.isoformat()
     elif u.expected_date is not None and u.label in ("acknowledgment", "batch", "other", "extension"):
         # "We anticipate providing the records by March 1": a promise becomes the next checkpoint
         # when it is later than the statutory date (policy.checkpoint takes the later of the two).

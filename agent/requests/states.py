@@ -17,12 +17,13 @@ STATES: tuple[str, ...] = (
     "portal",
     "withdrawn",
     "needs_review",
+    "undeliverable",  # our mail bounced: nobody is reading it until a person fixes the address
 )
 
 # The agency owes us an answer: these are the states the follow-up timer may act on.
 AWAITING_AGENCY: tuple[str, ...] = ("sent", "acknowledged", "extended", "partial")
 # The next move is ours (pay, clarify, use the portal): mailing the agency would be wrong.
-AWAITING_REQUESTER: tuple[str, ...] = ("fee_required", "clarification_needed", "portal")
+AWAITING_REQUESTER: tuple[str, ...] = ("fee_required", "clarification_needed", "portal", "undeliverable")
 CLOSED: tuple[str, ...] = ("completed", "no_records", "rejected", "withdrawn")
 # States in which an agency reply is expected and can move the request on.
 _OPEN: tuple[str, ...] = AWAITING_AGENCY + AWAITING_REQUESTER + ("needs_review",)
@@ -62,6 +63,8 @@ _RULES: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (_OPEN, "portal_redirect", "portal"),
     # Something a person must look at (low confidence, a bounce, a failed send, an escalation).
     (("queued",) + _OPEN, "review", "needs_review"),
+    # Our mail bounced.
+    (("queued",) + _OPEN, "bounce", "undeliverable"),
     # Timers: a follow-up keeps the state; escalation hands the request to the operator.
     (AWAITING_AGENCY, "followup", None),
     (AWAITING_AGENCY, "escalate", "needs_review"),
@@ -69,7 +72,7 @@ _RULES: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (("draft", "queued") + _OPEN, "withdraw", "withdrawn"),
     (("queued",) + _OPEN, "close", "completed"),
     (CLOSED, "reopen", "acknowledged"),
-    (("fee_required", "clarification_needed", "portal", "needs_review"), "resume", "acknowledged"),
+    (("fee_required", "clarification_needed", "portal", "needs_review", "undeliverable"), "resume", "acknowledged"),
 )
 
 
@@ -109,6 +112,7 @@ TRIGGER_CAUSES: dict[str, frozenset[str]] = {
     **{trigger: _LABEL_CAUSES for trigger in LABEL_TRIGGER.values()},
     "queue": frozenset({"system", "operator"}),
     "mail_sent": frozenset({"system"}),
+    "bounce": frozenset({"message", "system"}),
     "review": frozenset({"message", "system", "timer"}),
     "followup": frozenset({"timer"}),
     "escalate": frozenset({"timer"}),

@@ -86,7 +86,7 @@ async def test_auto_replies_and_bounces_are_never_answered_or_counted(sessions, 
     other = await _file(settings, sessions, new_request, "2025-02-11", email="nobody@other.example")
     reply(other, now=at("2025-02-12"), kind="bounce")
     req = load(other)
-    assert req.state == "needs_review" and req.flags["undeliverable"] is True and req.next_action_date is None
+    assert req.state == "undeliverable" and req.flags["undeliverable"] is True and req.next_action_date is None
     assert _reviews(sessions, other) == ["bounce"]
     _scan(sessions, settings, "2025-03-31")
     assert _followups(sessions, other) == 0

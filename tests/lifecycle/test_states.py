@@ -54,12 +54,14 @@ def test_operator_actions_and_timers() -> None:
     assert states.target("rejected", "reopen") == "acknowledged"
     assert states.target("fee_required", "resume") == "acknowledged"
     assert states.target("extended", "escalate") == "needs_review"
+    assert states.target("partial", "bounce") == "undeliverable"
+    assert states.target("undeliverable", "resume") == "acknowledged"
     assert states.target("partial", "followup") == "partial"
 
 
 def test_only_states_awaiting_the_agency_are_followed_up() -> None:
     assert set(states.AWAITING_AGENCY) == {"sent", "acknowledged", "extended", "partial"}
-    for s in ("fee_required", "clarification_needed", "withdrawn", "completed", "needs_review", "portal"):
+    for s in ("fee_required", "clarification_needed", "withdrawn", "completed", "needs_review", "portal", "undeliverable"):
         assert not states.follows_up(s)
         assert not states.can(s, "followup")
 
