@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.db.models import MailboxState, Message
 from agent.inbound.crash import crash_point
-from agent.mail.archive import Archive, sha256_hex
+from agent.mail.archive import Archive, ArchiveError, sha256_hex
 from agent.mail.inbox import Checkpoint, Fetched
 from agent.mail.parse import normalize_message_id
 
@@ -94,18 +95,7 @@ def _record(
     sessions: sessionmaker[Session], archive: Archive, *, account: str, folder: str, batch: list[Fetched]
 ) -> Recorded:
     identities = [identify(item.raw) for item in batch]
-    with sessions.begin() as session:
-        known = set(
-            session.scalars(select(Message.dedupe_key).where(Message.dedupe_key.in_({i.dedupe_key for i in identities})))
-        )
-    fresh: list[tuple[Fetched, Identity]] = []
-    duplicates = 0
-    for item, ident in zip(batch, identities):
-        if ident.dedupe_key in known:
-            duplicates += 1
-            continue
-        known.add(ident.dedupe_key)
-        fresh.append((item, ident))
+    fresh, duplicates = _split_fresh(sessions, archive, batch, identities)
 
     stored = [(item, ident, archive.add(item.raw)) for item, ident in fresh]
     if stored:
@@ -134,6 +124,69 @@ def _record(
         session.flush()
         result.new_rows = [(row.id, raw) for row, raw in rows]
     return result
+
+
+def _split_fresh(
+    sessions: sessionmaker[Session], archive: Archive, batch: list[Fetched], identities: list[Identity]
+) -> tuple[list[tuple[Fetched, Identity]], int]:
+    """New messages vs redeliveries. A Message-ID seen before with different content is NOT a redelivery:
+    some mail systems reuse Message-IDs, and dropping a distinct agency letter would be a silent loss."""
+    earlier: dict[str, tuple[str, str | None, bytes | None]] = {}  # key -> (sha256, archive key, raw)
+    with sessions() as session:
+        for key, sha, archive_key in session.execute(
+            select(Message.dedupe_key, Message.sha256, Message.archive_key).where(
+                Message.dedupe_key.in_({i.dedupe_key for i in identities})
+            )
+        ):
+            earlier[key] = (sha, archive_key, None)
+    fresh: list[tuple[Fetched, Identity]] = []
+    duplicates = 0
+    for item, ident in zip(batch, identities):
+        seen = earlier.get(ident.dedupe_key)
+        if seen is not None and seen[0] != ident.sha256 and ident.message_id is not None:
+            if _content_fingerprint(_raw_of(seen, archive)) != _content_fingerprint(item.raw):
+                ident = Identity(
+                    dedupe_key=f"{ident.message_id}#{_content_fingerprint(item.raw)[:16]}",
+                    message_id=ident.message_id,
+                    sha256=ident.sha256,
+                )
+                seen = earlier.get(ident.dedupe_key) or _lookup(sessions, ident.dedupe_key)
+        if seen is not None:
+            duplicates += 1
+            continue
+        earlier[ident.dedupe_key] = (ident.sha256, None, item.raw)
+        fresh.append((item, ident))
+    return fresh, duplicates
+
+
+def _lookup(sessions: sessionmaker[Session], key: str) -> tuple[str, str | None, bytes | None] | None:
+    with sessions() as session:
+        row = session.execute(select(Message.sha256, Message.archive_key).where(Message.dedupe_key == key)).first()
+    return (row[0], row[1], None) if row else None
+
+
+def _raw_of(seen: tuple[str, str | None, bytes | None], archive: Archive) -> bytes:
+    if seen[2] is not None:
+        return seen[2]
+    try:
+        return archive.get(seen[1] or "")
+    except ArchiveError:
+        return b""  # cannot compare: count it as different, which keeps the new message
+
+
+def _content_fingerprint(raw: bytes) -> str:
+    """What a relay never changes: From, Date, Subject and the body (line endings normalised)."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        head, _, body = raw.partition(b"\n\n")
+    try:
+        headers = _HEADERS.parsebytes(head + b"\n\n")
+        fields = [str(headers.get(name, "")).strip() for name in ("from", "date", "subject")]
+    except Exception:  # noqa: BLE001 - unreadable headers: the body alone decides
+        fields = []
+    digest = hashlib.sha256("\x00".join(fields).encode("utf-8", "surrogateescape"))
+    digest.update(b"\x00" + body.replace(b"\r\n", b"\n").rstrip())
+    return digest.hexdigest()
 
 
 def _advance(session: Session, account: str, folder: str, batch: list[Fetched]) -> Checkpoint:

@@ -153,6 +153,10 @@ class ImapInbox(Inbox):
                 for uid in chunk
                 if uid in response and FETCH_ITEM in response[uid]
             ]
+            if len(batch) < len(chunk):
+                # Expunged between SEARCH and FETCH (another client deleted it): nothing left to fetch.
+                missing = sorted(set(chunk) - {item.uid for item in batch})
+                log.warning("imap: %d UID(s) vanished before FETCH: %s", len(missing), missing[:20])
             if batch:
                 yield batch
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ class MaildirInbox(Inbox):
     def __init__(self, path: Path, *, account: str = "default", batch_size: int = 500) -> None:
         self.path = Path(path)
         self.account = account
-        self.folder = f"maildir:{self.path}"
+        self.folder = _folder_name(self.path)
         self.batch_size = batch_size
         for sub in ("new", "cur", "tmp"):
             (self.path / sub).mkdir(parents=True, exist_ok=True)
@@ -81,6 +82,15 @@ class MaildirInbox(Inbox):
             if remaining <= 0:
                 return False
             time.sleep(min(0.5, remaining))
+
+
+def _folder_name(path: Path) -> str:
+    """The checkpoint table's folder column holds 200 characters: long paths keep their tail and a hash."""
+    name = f"maildir:{path}"
+    if len(name) <= 200:
+        return name
+    digest = hashlib.sha256(str(path).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return f"maildir:{digest}:{str(path)[-150:]}"
 
 
 def _flags(info: str) -> str:

@@ -79,6 +79,18 @@ def test_the_same_message_delivered_twice_is_recorded_once(env: Env) -> None:
     assert (env.poll().new, len(env.rows())) == (0, 1)
 
 
+def test_a_reused_message_id_with_different_content_is_not_dropped(lite: Env) -> None:
+    # Some portals stamp every notice with the same Message-ID; a second, different letter must survive.
+    lite.deliver(mail(message_id="<notice@portal.example>", subject="Acknowledgment", body="Received."))
+    lite.deliver(mail(message_id="<notice@portal.example>", subject="Extension", body="We need 14 more days."))
+    assert lite.poll().new == 2
+    lite.deliver(mail(message_id="<notice@portal.example>", subject="Extension", body="We need 14 more days."))
+    report = lite.poll()
+    assert (report.new, report.duplicates) == (0, 1)
+    keys = [r.dedupe_key for r in lite.rows()]
+    assert keys[0] == "<notice@portal.example>" and keys[1].startswith("<notice@portal.example>#")
+
+
 def test_messages_without_message_id_dedupe_by_hash(lite: Env) -> None:
     raw = (EML / "no_message_id.eml").read_bytes()
     lite.deliver(raw)
