@@ -157,7 +157,7 @@ def mesa_verde(filed: Filed) -> list[Reply]:
     return [
         Reply(3, f"RE: {filed.subject}", holding),
         Reply(
-            13,
+            12,  # on the promised day, so no reminder is needed
             f"RE: {filed.subject}",
             final,
             attachments=(

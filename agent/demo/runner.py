@@ -89,8 +89,9 @@ def run_demo(*, workdir: Path | None = None, days: int = 24, console: Console | 
                 f"  {len(AGENCIES)} simulated agencies, {days} simulated days "
                 f"({first_day.isoformat()} → {end.date().isoformat()}), SMTP on 127.0.0.1:{port}, Maildir inbox"
             )
-            with time_machine.travel(dt.datetime.combine(first_day, dt.time(9), tz), tick=True) as traveller:
-                world = asyncio.run(_simulate(ws, settings, smtp, traveller, first_day, days, tz, console))
+            # Requests go out at 08:30 on the first day; the simulation ends at the real present moment.
+            with time_machine.travel(dt.datetime.combine(first_day, dt.time(8, 30), tz), tick=True) as traveller:
+                world = asyncio.run(_simulate(ws, settings, smtp, traveller, first_day, end, tz, console))
         finally:
             log_stream.close()
     finally:
@@ -106,7 +107,7 @@ async def _simulate(
     smtp: postoffice.SmtpServer,
     traveller: time_machine.Coordinates,
     first_day: dt.date,
-    days: int,
+    end: dt.datetime,
     tz: ZoneInfo,
     console: Console,
 ) -> _World:
@@ -116,22 +117,27 @@ async def _simulate(
     _file_requests(jobs, settings, console)
     last_seen = 0
     try:
-        for day in range(days + 1):
+        for day in range((end.date() - first_day).days + 1):
             today = first_day + dt.timedelta(days=day)
-            traveller.move_to(dt.datetime.combine(today, dt.time(9), tz))
-            delivered = _deliver_due(ws, world, dt.datetime.now(tz))
-            # The daemon's jobs, in the order a scheduler tick would run them on a quiet day.
-            await jobs.poll()
-            await jobs.deadlines()
-            await jobs.outbox()
-            last_seen = _show_new_messages(jobs, console, day, today, last_seen)
-            _route(ws, smtp, world, today, console, day)
-            if delivered and not _has_poll(jobs):
-                console.print("  [yellow]inbound pipeline not installed: replies wait in the inbox[/]")
-        traveller.move_to(dt.datetime.now(tz))
+            # Two ticks a day: morning (mail, deadlines, sending) and late afternoon (the day's replies).
+            for hour in (9, 17):
+                moment = dt.datetime.combine(today, dt.time(hour), tz)
+                if moment > end:
+                    break
+                traveller.move_to(moment)
+                delivered = _deliver_due(ws, world, dt.datetime.now(tz))
+                await jobs.poll()
+                last_seen = _show_new_messages(jobs, console, day, today, last_seen)
+                if hour == 9:
+                    await jobs.deadlines()
+                    await jobs.outbox()
+                    _route(ws, smtp, world, today, console, day)
+                if delivered and not _has_poll(jobs):
+                    console.print("  [yellow]inbound pipeline not installed: replies wait in the inbox[/]")
+        traveller.move_to(end)
         await jobs.digest()
         await jobs.outbox()
-        _route(ws, smtp, world, first_day + dt.timedelta(days=days), console, days)
+        _route(ws, smtp, world, end.date(), console, (end.date() - first_day).days)
     finally:
         jobs.close()
         jobs.publish_daemon("stopped")
