@@ -7,10 +7,21 @@ from collections.abc import Sequence
 
 from mailparser_reply.parser import EmailMessage
 
+from agent.pipeline.prefilter import Clauses, may_match, required_literals
+
 # mail-parser-reply builds its header regex lazily per message; build it once and reuse the compiled pattern.
 _LIBRARY_HEADERS: re.Pattern[str] = EmailMessage(text="", languages=["en"]).HEADER_REGEX
 _HEADER_LINE = re.compile(r"^[>\s*]*(from|sent|to|subject|date|cc|organization)\s*:", re.I | re.M)
 _QUOTED_LINE = re.compile(r"^[ \t]*>")
+
+
+_NEEDS: dict[str, Clauses | None] = {}
+
+
+def _needs(pattern: re.Pattern[str]) -> Clauses | None:
+    if pattern.pattern not in _NEEDS:
+        _NEEDS[pattern.pattern] = required_literals(pattern)
+    return _NEEDS[pattern.pattern]
 
 
 def _is_real_header_block(block: str, header_names: Sequence[str]) -> bool:
@@ -19,16 +30,26 @@ def _is_real_header_block(block: str, header_names: Sequence[str]) -> bool:
     return "from" in names and any(name in names for name in header_names)
 
 
+# The library's header regex is slow on long bodies; most replies have no header line at all, so look first.
+_MAYBE_QUOTED = re.compile(
+    r"^[>\s*]*(?:from|sent|to|subject|date|cc|organization)\s*:|wrote:\s*$|original message", re.I | re.M
+)
+
+
 def quote_start(text: str, markers: Sequence[re.Pattern[str]], header_names: Sequence[str]) -> int | None:
     """Offset where the quoted part starts, or None; a cut that would leave nothing above it is refused."""
     cuts: list[int] = []
-    for match in _LIBRARY_HEADERS.finditer(text):
+    lowered = text.lower()
+    headers = _LIBRARY_HEADERS.finditer(text) if _MAYBE_QUOTED.search(text) else ()
+    for match in headers:
         chunk = match.group(0)
         if re.search(r"wrote:\s*$", chunk) or "original message" in chunk.lower():
             cuts.append(match.start())
         elif _is_real_header_block(chunk, header_names):
             cuts.append(match.start())
     for marker in markers:
+        if not may_match(_needs(marker), lowered):
+            continue
         found = marker.search(text)
         if found:
             cuts.append(found.start())
