@@ -149,12 +149,19 @@ def build_digest(session: Session, *, since: dt.date, until: dt.date, settings: 
         select(Request).options(selectinload(Request.agency), selectinload(Request.campaign))
     ).all()
     by_id = {r.id: r for r in requests}
-    week_msgs = session.scalars(
+    # Either timestamp in the window, then the message's own arrival time decides (see arrived()).
+    candidates = session.scalars(
         select(Message)
-        .where(Message.direction == "in", Message.received_at >= start, Message.received_at < end)
+        .where(
+            Message.direction == "in",
+            or_(
+                (Message.received_at >= start) & (Message.received_at < end),
+                (Message.sent_date >= start) & (Message.sent_date < end),
+            ),
+        )
         .options(selectinload(Message.attachments))
-        .order_by(Message.received_at, Message.id)
     ).all()
+    week_msgs = sorted((m for m in candidates if start <= arrived(m) < end), key=lambda m: (arrived(m), m.id))
     overdue, still = _overdue(requests, since, until)
     return Digest(
         since=since,
@@ -168,6 +175,15 @@ def build_digest(session: Session, *, since: dt.date, until: dt.date, settings: 
         campaigns=_campaigns(session, requests, week_msgs, start, end, until),
         response_times=_response_times(session, requests, week_msgs, end),
     )
+
+
+def arrived(m: Message) -> dt.datetime:
+    """When the agency's mail came: its Date header, unless missing or later than our own receipt (a wrong clock)."""
+    received = as_utc(m.received_at) or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    sent = as_utc(m.sent_date)
+    if sent is not None and sent <= received + dt.timedelta(days=1):
+        return sent
+    return received
 
 
 def _agency_of(request: Request | None, message: Message | None = None) -> str:
@@ -185,7 +201,7 @@ def _replies(msgs: list[Message], by_id: dict[int, Request], zone: str) -> tuple
             Reply(
                 reference=req.reference if req else None,
                 agency=_agency_of(req, m),
-                received=local_date(m.received_at, zone) or dt.date.min,
+                received=local_date(arrived(m), zone) or dt.date.min,
                 subject=m.subject or "",
                 confidence=m.confidence,
             )
@@ -249,7 +265,7 @@ def _received(msgs: list[Message], by_id: dict[int, Request], zone: str) -> tupl
             continue
         req = by_id.get(m.request_id) if m.request_id else None
         out.append(Received(req.reference if req else None, _agency_of(req, m),
-                            local_date(m.received_at, zone) or dt.date.min, files, links))
+                            local_date(arrived(m), zone) or dt.date.min, files, links))
     return tuple(out)
 
 
@@ -295,16 +311,18 @@ def _response_times(
     agencies = {r.agency_id for r in requests if any(m.request_id == r.id and _answers(m) for m in msgs)}
     if not agencies:
         return ()
-    first = dict(
-        session.execute(
-            select(Message.request_id, func.min(func.coalesce(Message.sent_date, Message.received_at)))
-            .join(Request, Request.id == Message.request_id)
-            .where(Message.direction == "in", Request.agency_id.in_(agencies), Message.received_at < end,
-                   or_(Message.kind.is_(None), Message.kind.not_in(NOT_AN_ANSWER)),
-                   or_(Message.label.is_(None), Message.label.not_in(NOT_AN_ANSWER)))
-            .group_by(Message.request_id)
-        ).all()
-    )
+    answers = session.scalars(
+        select(Message)
+        .join(Request, Request.id == Message.request_id)
+        .where(Message.direction == "in", Request.agency_id.in_(agencies),
+               or_(Message.kind.is_(None), Message.kind.not_in(NOT_AN_ANSWER)),
+               or_(Message.label.is_(None), Message.label.not_in(NOT_AN_ANSWER)))
+    ).all()
+    first: dict[int, dt.datetime] = {}
+    for m in answers:
+        when = arrived(m)
+        if when < end and (m.request_id not in first or when < first[m.request_id]):
+            first[m.request_id] = when
     days: dict[int, list[float]] = defaultdict(list)
     unanswered: dict[int, int] = defaultdict(int)
     for r in requests:

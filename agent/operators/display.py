@@ -105,24 +105,23 @@ def _message_panel(m: MessageEntry, zone: Any) -> Panel:
         size = f"{a.size / 1024:.0f} KB" if a.size >= 1024 else f"{a.size} B"
         extra = ", over the size cap (kept in the archive)" if a.oversized else ""
         body.append(Text(f"attached: {a.filename} ({a.content_type}, {size}{extra})", style="cyan"))
-    facts = _facts_line(m.facts)
-    if facts:
-        body.append(Text(facts, style="dim cyan"))
+    for line in _facts_lines(m.facts):
+        body.append(Text(line, style="dim cyan"))
     style = "blue" if m.direction == "out" else ("yellow" if m.status in ("review", "orphan") else "white")
     return Panel(Group(*body), title=title, title_align="left", border_style=style)
 
 
-def _facts_line(facts: dict[str, Any]) -> str:
-    bits = []
+def _facts_lines(facts: dict[str, Any]) -> list[str]:
+    lines = []
     if facts.get("expected_date"):
-        bits.append(f"expects {facts['expected_date']}")
+        lines.append(f"expects an answer by {facts['expected_date']}")
     if facts.get("tracking_numbers"):
-        bits.append("tracking " + ", ".join(map(str, facts["tracking_numbers"])))
+        lines.append("tracking " + ", ".join(map(str, facts["tracking_numbers"])))
     for fee in facts.get("fees") or []:
-        bits.append(f"fee {fee.get('amount')} {fee.get('currency', 'USD')}" if isinstance(fee, dict) else f"fee {fee}")
-    for link in facts.get("links") or []:
-        bits.append(f"link {link}")
-    return " · ".join(bits)
+        if isinstance(fee, dict):
+            lines.append(f"{fee.get('kind', 'fee')} {fee.get('amount')} {fee.get('currency', 'USD')}")
+    lines += [f"link {link}" for link in facts.get("links") or []]
+    return lines
 
 
 def _event_line(e: EventEntry, zone: Any) -> Text:

@@ -29,6 +29,7 @@ FOLD_NAMES: dict[str, str] = {
     "disclaimer": "disclaimer",
     "our_request": "our request, echoed back",
 }
+OUT_PREVIEW_LINES = 6
 # Folds that recur by nature; counting them tells the operator "you have read this before".
 COUNTED = frozenset(
     {"portal_boilerplate", "portal_instructions", "learned_boilerplate", "repeated_in_thread", "disclaimer", "signature"}
@@ -149,14 +150,16 @@ def fold_marker(item: Any, seen: int | None = None) -> str:
 
 
 def fold_markers(messages: Sequence[Message]) -> list[tuple[str, ...]]:
-    """Each message's fold lines; a recurring block counts the thread's messages that carry it too."""
+    """Each message's fold lines; a recurring block says in how many of the thread's messages it appears.
+
+    A notice is kept the first time it comes and folded after that, so the kept text counts as well.
+    """
     prints_of = [[_prints(f) for f in m.folded or []] for m in messages]
     carriers: Counter[str] = Counter()
     for m, prints in zip(messages, prints_of):
-        in_message = set()
-        for item, fps in zip(m.folded or [], prints):
-            if isinstance(item, dict) and item.get("reason") in COUNTED:
-                in_message |= fps
+        in_message = set(_prints({"text": m.cleaned_text or ""}))
+        for fps in prints:
+            in_message |= fps
         carriers.update(in_message)
     result = []
     for m, prints in zip(messages, prints_of):
@@ -184,6 +187,12 @@ def _message_entry(m: Message, markers: tuple[str, ...], *, full: bool, archive_
     text = m.cleaned_text or ""
     if full:
         text = raw_body(m, archive_root) or text
+    elif not text and m.direction == "out":
+        # Our own mail is not cleaned; its opening lines say which letter or follow-up it was.
+        body = (raw_body(m, archive_root) or "").strip().splitlines()
+        text = "\n".join(body[:OUT_PREVIEW_LINES])
+        if len(body) > OUT_PREVIEW_LINES:
+            text += f"\n… {len(body) - OUT_PREVIEW_LINES} more lines (--full shows them)"
     return MessageEntry(
         id=m.id,
         at=at,

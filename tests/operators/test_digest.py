@@ -247,3 +247,17 @@ def test_digest_command(week: Seeded, config_file: Path, tmp_path: Path, session
     assert second.exit_code == 0 and "already queued" in second.output
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Outbox).where(Outbox.kind == "digest")) == 1
+
+
+def test_arrival_is_the_date_header_unless_it_is_later_than_our_receipt() -> None:
+    from agent.db.models import Message
+    from agent.digest.build import arrived
+
+    got = dt.datetime(2025, 3, 20, 12, tzinfo=dt.timezone.utc)
+    sent = dt.datetime(2025, 3, 7, 9, tzinfo=dt.timezone.utc)
+    # Fetched late (a backlog, or the demo's fast clock): the week is the one the agency wrote in.
+    assert arrived(Message(sent_date=sent, received_at=got)) == sent
+    # A Date header from the future is a wrong clock: our receipt time wins.
+    assert arrived(Message(sent_date=got + dt.timedelta(days=30), received_at=got)) == got
+    # SQLite hands back naive values; they are UTC.
+    assert arrived(Message(sent_date=None, received_at=got.replace(tzinfo=None))) == got
