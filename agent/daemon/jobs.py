@@ -118,26 +118,35 @@ class Jobs:
         # Set by the runner: brings a job forward (e.g. send at once what a scan just queued).
         self.nudge: Callable[[str], None] = lambda job_id: None
         self.next_times: Callable[[], dict[str, str | None]] = dict
+        self._running_ids: set[str] = set()
+        self._again: set[str] = set()
         self.counters: dict[str, int] = {"polls": 0, "sends": 0, "scans": 0, "digests": 0, "errors": 0}
 
     # -- the four jobs ------------------------------------------------------------------------
 
     async def poll(self) -> dict[str, Any] | None:
-        return await self._run("poll", self._poll_sync, in_thread=True)
+        return await self._run("poll", self._poll_sync, in_thread=True, job_id="poll")
 
     async def outbox(self) -> dict[str, Any] | None:
-        return await self._run("send", self._drain, in_thread=False)
+        return await self._run("send", self._drain, in_thread=False, job_id="outbox")
+
+    def request(self, job_id: str) -> None:
+        """Run a job as soon as possible; asked while it runs, it runs once more right after (never lost, never doubled)."""
+        if job_id in self._running_ids:
+            self._again.add(job_id)
+        else:
+            self.nudge(job_id)
 
     async def deadlines(self) -> dict[str, Any] | None:
-        result = await self._run("scan", self._scan_sync, in_thread=True)
+        result = await self._run("scan", self._scan_sync, in_thread=True, job_id="deadlines")
         if result and _queued_something(result):
-            self.nudge("outbox")
+            self.request("outbox")
         return result
 
     async def digest(self) -> dict[str, Any] | None:
-        result = await self._run("digest", self._digest_sync, in_thread=True)
+        result = await self._run("digest", self._digest_sync, in_thread=True, job_id="digest")
         if result and result.get("id"):
-            self.nudge("outbox")
+            self.request("outbox")
         return result
 
     def as_mapping(self) -> dict[str, Callable[[], Any]]:
@@ -185,8 +194,9 @@ class Jobs:
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    async def _run(self, name: str, func: Callable[[], Any], *, in_thread: bool) -> dict[str, Any] | None:
+    async def _run(self, name: str, func: Callable[[], Any], *, in_thread: bool, job_id: str) -> dict[str, Any] | None:
         self.tracker.enter(name)
+        self._running_ids.add(job_id)
         started = time.monotonic()
         try:
             try:
@@ -209,7 +219,13 @@ class Jobs:
             await asyncio.to_thread(self._publish, name, {"ok": True, "seconds": elapsed, **result}, None)
             return result
         finally:
+            self._running_ids.discard(job_id)
             self.tracker.leave(name)
+            if job_id in self._again:
+                self._again.discard(job_id)
+                # Later, not now: until this coroutine returns the scheduler still counts the run as active
+                # and would skip a run brought forward to "now" (max_instances=1).
+                asyncio.get_running_loop().call_later(0.05, self.nudge, job_id)
 
     def _publish(self, name: str, value: dict[str, Any], exc: BaseException | None) -> None:
         """Status is best effort: a failure to write it is logged, never allowed to fail the job."""

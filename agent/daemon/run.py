@@ -89,7 +89,7 @@ async def serve(jobs: Jobs, signals: Signals | None = None) -> int:
             if signals.poll_now.is_set() and not signals.stop.is_set():
                 signals.poll_now.clear()
                 log.info("poll requested", extra={"job": "poll"})
-                run_soon(scheduler, "poll")
+                jobs.request("poll")
         log.info("stopping: finishing the work in hand", extra={"signal": signals.stop_signal, "busy": jobs.tracker.busy})
         # Pause first so no new run starts, then wait for runs in flight: the asyncio executor would cancel them.
         scheduler.pause()

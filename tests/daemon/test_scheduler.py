@@ -65,3 +65,40 @@ async def test_interval_jobs_run_at_start_and_run_soon_brings_one_forward() -> N
     finally:
         scheduler.shutdown(wait=True)
         await asyncio.sleep(0)
+
+
+async def test_a_request_during_a_run_is_not_lost(sqlite_url, make_settings) -> None:
+    """IDLE or USR1 asking for a poll while one runs gets exactly one more poll right after it."""
+    from agent.daemon.run import build_jobs
+    from agent.db import migrate
+
+    settings = make_settings(sqlite_url)
+    jobs = build_jobs(settings)
+    migrate.upgrade(jobs.engine)
+    calls: list[float] = []
+
+    def slow_poll() -> dict[str, int]:
+        calls.append(1)
+        return {"new": 0}
+
+    jobs._poll_sync = slow_poll  # type: ignore[method-assign]
+    scheduler = build_scheduler(
+        ScheduleSettings(poll_seconds=3600, outbox_seconds=3600, deadline_scan_seconds=3600), jobs.as_mapping()
+    )
+    jobs.nudge = lambda job_id: run_soon(scheduler, job_id)
+    scheduler.start()
+    try:
+        await asyncio.sleep(0.5)
+        assert len(calls) == 1
+        # Pretend a poll is in flight and ask twice: one extra run, not two, and not none.
+        jobs._running_ids.add("poll")
+        jobs.request("poll")
+        jobs.request("poll")
+        jobs._running_ids.discard("poll")
+        await jobs.poll()
+        await asyncio.sleep(0.5)
+        assert len(calls) == 3
+    finally:
+        scheduler.shutdown(wait=True)
+        await asyncio.sleep(0)
+        jobs.close()

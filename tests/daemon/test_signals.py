@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from agent.db import migrate
 from agent.db.session import make_engine
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
 
 
 def _wait_for(predicate, seconds: float = 20.0) -> bool:
@@ -100,3 +102,84 @@ def test_sigusr1_polls_now(daemon) -> None:
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=30)
     assert proc.returncode == 0
+
+
+BROKEN_RULE = """
+
+[[rule]]
+id = "broken.unclosed_group"
+label = "fee"
+weight = 1.0
+patterns = ["(unclosed"]
+"""
+
+
+def test_sighup_with_a_broken_rule_keeps_the_old_set(tmp_path: Path, config_writer) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    url = f"sqlite:///{tmp_path / 'agent.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    config = config_writer(tmp_path / "cfg", url, rules=rules)
+    marks = tmp_path / "marks.txt"
+    status_file = tmp_path / "cfg" / "status.json"
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "slow_daemon.py"), str(config), str(marks), "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert _wait_for(lambda: "end" in _marks(marks))
+
+        def daemon_state() -> dict:
+            return json.loads(status_file.read_text()).get("daemon", {})
+
+        assert daemon_state()["rules_generation"] == 1
+        classify = rules / "classify.toml"
+        good = classify.read_text()
+        classify.write_text(good + BROKEN_RULE)
+        proc.send_signal(signal.SIGHUP)
+        assert _wait_for(lambda: "last_reload" in daemon_state())
+        state = daemon_state()
+        assert state["last_reload"]["ok"] is False and state["rules_generation"] == 1
+        assert "classify.toml" in state["last_reload"]["message"]
+        # Still running and still polling with the old set.
+        proc.send_signal(signal.SIGUSR1)
+        assert _wait_for(lambda: _marks(marks).count("end") == 2)
+        classify.write_text(good)
+        proc.send_signal(signal.SIGHUP)
+        assert _wait_for(lambda: daemon_state().get("rules_generation") == 2)
+        assert daemon_state()["last_reload"]["ok"] is True
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0
+        assert "rules not reloaded, keeping the previous set" in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_run_refuses_to_start_with_broken_rules(tmp_path: Path, config_writer) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    (rules / "classify.toml").write_text((rules / "classify.toml").read_text() + BROKEN_RULE)
+    config = config_writer(tmp_path / "cfg", f"sqlite:///{tmp_path / 'agent.db'}", rules=rules)
+    proc = subprocess.run(
+        [sys.executable, "-m", "agent", "--config", str(config), "run", "--once"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2
+    assert "classify.toml" in proc.stderr and "cannot start" in proc.stderr
+
+
+def test_run_once_does_one_pass_and_writes_status(tmp_path: Path, config_writer) -> None:
+    config = config_writer(tmp_path / "cfg", f"sqlite:///{tmp_path / 'agent.db'}")
+    proc = subprocess.run(
+        [sys.executable, "-m", "agent", "--config", str(config), "run", "--once"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "cfg" / "status.json").read_text())
+    assert data["daemon"]["state"] == "stopped"
+    assert data["poll"]["ok"] is True and data["send"]["ok"] is True and data["scan"]["ok"] is True
