@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 class ReconcileReport:
     proven_sent: int = 0
     uncertain: int = 0
+    requeued: int = 0
 
 
 def lease(settings: Settings) -> dt.timedelta:
@@ -53,25 +55,32 @@ async def reconcile_stuck(
 ) -> ReconcileReport:
     with sessions.begin() as session:
         ids = _stuck_ids(session, worker_id, now, settings)
-    proven = doubtful = 0
+    counts = {"sent": 0, "uncertain": 0, "requeued": 0, "gone": 0}
     for row_id in ids:
-        if await _reconcile_one(settings, sessions, row_id, now):
-            proven += 1
-        else:
-            doubtful += 1
-    return ReconcileReport(proven_sent=proven, uncertain=doubtful)
+        counts[await _reconcile_one(settings, sessions, row_id, now)] += 1
+    return ReconcileReport(proven_sent=counts["sent"], uncertain=counts["uncertain"], requeued=counts["requeued"])
 
 
-async def _reconcile_one(settings: Settings, sessions: sessionmaker[Session], row_id: int, now: dt.datetime) -> bool:
+Settled = Literal["sent", "uncertain", "requeued", "gone"]
+
+
+async def _reconcile_one(settings: Settings, sessions: sessionmaker[Session], row_id: int, now: dt.datetime) -> Settled:
     with sessions.begin() as session:
         # Locked on PostgreSQL so two daemons never settle the same row at once.
         row = session.get(Outbox, row_id, with_for_update=True)
         if row is None or row.state != "sending":
-            return True
+            return "gone"  # another daemon settled it meanwhile
         message_id, claimed_at, raw = row.message_id, aware(row.claimed_at), row.raw
         if outbound_message(session, message_id) is not None:
             record_sent(session, settings, row, None, now, code=row.last_code, note="reconciled: Message row exists")
-            return True
+            return "sent"
+        if row.smtp_started_at is None:
+            # Claimed but the SMTP conversation never began: nothing can have been delivered.
+            row.state = "queued"
+            row.claimed_by = None
+            row.next_attempt_at = now
+            row.last_error = "interrupted before the SMTP conversation began; queued again"
+            return "requeued"
     archive = Archive(settings.archive_path)
     found = await asyncio.to_thread(find_in_archive, archive, message_id, claimed_at)
     how = "archive"
@@ -84,11 +93,11 @@ async def _reconcile_one(settings: Settings, sessions: sessionmaker[Session], ro
         # Locked on PostgreSQL so two daemons never settle the same row at once.
         row = session.get(Outbox, row_id, with_for_update=True)
         if row is None or row.state != "sending":
-            return True
+            return "gone"  # another daemon settled it meanwhile
         if found is not None:
             log.warning("outbox %s (%s) was sent before a crash; found in the %s", row_id, message_id, how)
             record_sent(session, settings, row, found, now, code=row.last_code, note=f"reconciled: found in the {how}")
-            return True
+            return "sent"
         # Neither sent nor unsent can be proven: a person decides; resending on our own could mail twice.
         row.state = "uncertain"
         row.last_error = "interrupted while sending; no copy found in the DB, archive or Sent folder"
@@ -103,4 +112,4 @@ async def _reconcile_one(settings: Settings, sessions: sessionmaker[Session], ro
                 ),
             )
         )
-        return False
+        return "uncertain"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -35,6 +36,7 @@ class DrainReport:
     rate_limited: int = 0
     reconciled: int = 0  # rows left in `sending` by a crash and proven sent
     uncertain: int = 0  # rows left in `sending` that no evidence could settle
+    requeued: int = 0  # rows left in `sending` before their SMTP conversation began: safe to send again
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ async def drain_once(
     claimed, limited = _claim(sessions, settings, worker_id=worker_id, now=now, limit=batch_size)
     counts = {"sent": 0, "retry": 0, "failed": 0}
     for item in claimed:
-        outcome = await _attempt(settings.smtp, item)
+        outcome = await _attempt(settings.smtp, item, lambda item=item: _mark_started(sessions, item.id))
         if outcome.result == "sent":
             archived = await _archive_copy(settings, item)
             _commit_sent(settings, sessions, item, archived, now)
@@ -90,6 +92,7 @@ async def drain_once(
         rate_limited=limited,
         reconciled=rec.proven_sent,
         uncertain=rec.uncertain,
+        requeued=rec.requeued,
     )
 
 
@@ -118,7 +121,10 @@ def _claim(
             taken = session.execute(
                 update(Outbox)
                 .where(Outbox.id == row.id, Outbox.state == "queued")
-                .values(state="sending", claimed_by=worker_id, claimed_at=now, attempts=Outbox.attempts + 1)
+                .values(
+                    state="sending", claimed_by=worker_id, claimed_at=now, smtp_started_at=None,
+                    attempts=Outbox.attempts + 1,
+                )
                 .execution_options(synchronize_session=False)
             ).rowcount
             if taken != 1:
@@ -160,7 +166,13 @@ def _client(smtp: SmtpSettings) -> aiosmtplib.SMTP:
     )
 
 
-async def _attempt(smtp: SmtpSettings, item: Claimed) -> Outcome:
+def _mark_started(sessions: sessionmaker[Session], row_id: int) -> None:
+    """Committed before MAIL FROM: from here on a crash leaves the row in doubt, before it the row is safe."""
+    with sessions.begin() as session:
+        session.execute(update(Outbox).where(Outbox.id == row_id).values(smtp_started_at=_now()))
+
+
+async def _attempt(smtp: SmtpSettings, item: Claimed, mark_started: Callable[[], None]) -> Outcome:
     """One SMTP conversation for one row. 4xx and timeouts are temporary; 5xx are final."""
     try:
         check_envelope(item.sender, item.recipients)
@@ -172,6 +184,7 @@ async def _attempt(smtp: SmtpSettings, item: Claimed) -> Outcome:
         return Outcome("retry", None, str(exc))
     try:
         await client.connect()
+        await asyncio.to_thread(mark_started)
         refused, _ = await client.sendmail(item.sender, list(item.recipients), item.raw)
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [r.code for r in exc.recipients]

@@ -142,13 +142,34 @@ async def test_another_workers_fresh_claim_is_left_alone(sessions, settings, smt
     rid = new_request(now=T0)
     with sessions.begin() as s:
         row = s.scalars(select(Outbox).where(Outbox.request_id == rid)).one()
-        row.state, row.claimed_by, row.claimed_at = "sending", "other-host:1", T0
+        # Mid-conversation on another host: its SMTP exchange had begun.
+        row.state, row.claimed_by, row.claimed_at, row.smtp_started_at = "sending", "other-host:1", T0, T0
     report = await _drain(settings, sessions, T0 + dt.timedelta(minutes=1))
     assert (report.reconciled, report.uncertain, report.claimed) == (0, 0, 0)
     assert _row(sessions, rid).state == "sending"
     # Long after the lease ran out the row is settled (no copy anywhere: uncertain, never resent).
     late = await _drain(settings, sessions, T0 + dt.timedelta(hours=1))
     assert late.uncertain == 1 and smtp_server.messages == []
+
+
+async def test_crash_before_the_smtp_conversation_requeues(
+    sessions, settings, smtp_server, new_request, monkeypatch
+) -> None:
+    rid = new_request(now=T0)
+
+    async def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise Crash("killed while connecting")
+
+    monkeypatch.setattr(send, "_attempt", boom)
+    with pytest.raises(Crash):
+        await _drain(settings, sessions, T0)
+    row = _row(sessions, rid)
+    assert row.state == "sending" and row.smtp_started_at is None
+    monkeypatch.undo()
+    report = await _drain(settings, sessions, T0 + dt.timedelta(minutes=1))
+    assert (report.requeued, report.sent, report.uncertain) == (1, 1, 0)
+    assert len(smtp_server.messages) == 1
+    assert _row(sessions, rid).state == "sent"
 
 
 async def test_per_agency_rate_limit(sessions, settings, smtp_server, new_request) -> None:

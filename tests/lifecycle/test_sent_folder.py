@@ -55,7 +55,7 @@ async def test_a_copy_in_the_sent_folder_settles_an_interrupted_send(
     # A sender died after the server accepted the mail and the copy reached Sent, before the DB or archive.
     with sessions.begin() as s:
         row = s.scalars(select(Outbox).where(Outbox.request_id == rid)).one()
-        row.state, row.claimed_by, row.claimed_at, row.attempts = "sending", "w1", T0, 1
+        row.state, row.claimed_by, row.claimed_at, row.smtp_started_at, row.attempts = "sending", "w1", T0, T0, 1
         raw, message_id = row.raw, row.message_id
     imap_account.client(folder=None).create_folder("Sent")
     imap_account.append(raw, folder="Sent")
