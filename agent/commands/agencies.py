@@ -40,6 +40,7 @@ def agency_dict(agency: Agency, open_requests: int | None = None) -> dict[str, o
 def import_(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="CSV with columns name, emails, jurisdiction, domains, portal_url, portal, tracking_patterns."),
+    check: bool = typer.Option(False, "--check", help="Only validate the file; write nothing."),
 ) -> None:
     """Add or update agencies from CSV. Every row is checked first; one bad row imports nothing."""
     app = app_context(ctx)
@@ -48,6 +49,9 @@ def import_(
         rows = read_agency_file(file, rules_dir=rules)
     except DirectoryError as exc:
         fail(str(exc), 2)
+    if check:
+        out.print(f"{file}: {len(rows)} agencies, no problems", highlight=False)
+        return
     sessions = app.sessions()
     with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=err, disable=len(rows) < PROGRESS_FROM) as bar:
         task = bar.add_task("import", total=len(rows))

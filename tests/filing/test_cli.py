@@ -26,6 +26,9 @@ def agent(tmp_path: Path, rules_dir: Path):  # type: ignore[no-untyped-def]
 
 
 def test_agency_commands(agent, example_files, tmp_path: Path) -> None:
+    checked = agent("agency", "import", "--check", str(example_files["ca"]))
+    assert checked.exit_code == 0 and "60 agencies, no problems" in checked.output
+    assert json.loads(agent("agency", "list", "--json").stdout) == []
     result = agent("agency", "import", str(example_files["ca"]))
     assert result.exit_code == 0, result.output
     assert "60 created, 0 updated, 0 unchanged" in result.output
