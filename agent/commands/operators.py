@@ -8,6 +8,7 @@ from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 from rich.prompt import Prompt
 from sqlalchemy.orm import Session
 
@@ -91,9 +92,10 @@ def explain_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Why a message was matched to its request and labelled as it was: evidence, rules that fired, facts."""
-    with app_context(ctx).sessions()() as session:
+    context = app_context(ctx)
+    with context.sessions()() as session:
         message = _or_fail(lambda: find_message(session, message_id))
-        x = explain_message(session, message)
+        x = explain_message(session, message, context.rules_path())
     if as_json:
         print(json.dumps(x.as_json(), indent=2, default=str))
         return
@@ -150,7 +152,8 @@ def _walk_one(context: AppContext, item_id: int, position: str, who: str) -> boo
         suggestion = ranked[0].reference if ranked else None
     while True:
         choice = Prompt.ask(
-            "[c]onfirm [r]elabel [a]ttach [s]et state [n]ote s[k]ip [q]uit",
+            # Brackets escaped: to rich, "[c]" would be a style tag and vanish.
+            escape("[c]onfirm [r]elabel [a]ttach [s]et state [n]ote s[k]ip [q]uit"),
             choices=["c", "r", "a", "s", "n", "k", "q"],
             default="k",
             console=out,

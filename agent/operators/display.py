@@ -187,25 +187,44 @@ def explanation_view(x: Explanation) -> RenderableType:
     conf = f" (confidence {x.confidence:.2f})" if x.confidence is not None else ""
     grid.add_row("label", f"{x.label or '—'}{conf}")
     parts: list[RenderableType] = [grid]
-    ev = Table(title="why it matched", title_justify="left")
-    for col in ("evidence", "value", "weight", "note"):
-        ev.add_column(col, overflow="fold")
-    for e in x.evidence:
-        ev.add_row(e.kind, e.value, f"{e.weight:.2f}" if e.weight is not None else "", e.note)
-    parts.append(ev if x.evidence else Text("why it matched: no match evidence recorded", style="dim"))
-    rules = Table(title="why this label", title_justify="left")
-    for col in ("rule", "fired", "label", "weight", "note"):
-        rules.add_column(col, overflow="fold")
-    for r in x.rules:
-        rules.add_row(r.rule, "yes" if r.hit else "no", r.label or "", f"{r.weight:.2f}" if r.weight is not None else "", r.note)
-    parts.append(rules if x.rules else Text("why this label: no rule hits recorded", style="dim"))
-    if x.facts:
-        facts = Table.grid(padding=(0, 2))
-        facts.add_column(style="bold")
-        facts.add_column()
-        for k, v in x.facts.items():
-            facts.add_row(k, ", ".join(map(str, v)) if isinstance(v, list) else str(v))
-        parts.append(Panel(facts, title="facts", title_align="left"))
+    if x.evidence:
+        weights = any(e.weight is not None for e in x.evidence)
+        ev = Table(title="why it matched", title_justify="left")
+        for col in ("evidence", "request", *(("weight",) if weights else ()), "detail"):
+            ev.add_column(col, overflow="fold")
+        for e in x.evidence:
+            w = (f"{e.weight:.2f}" if e.weight is not None else "",) if weights else ()
+            ev.add_row(e.kind, e.value, *w, e.note)
+        parts.append(ev)
+    else:
+        parts.append(Text("why it matched: no match evidence recorded", style="dim"))
+    if x.rules and not any(r.label or r.weight is not None or r.note or not r.hit for r in x.rules):
+        parts.append(Text("why this label: rules " + ", ".join(r.rule for r in x.rules) + " fired"))
+    elif x.rules:
+        misses = any(not r.hit for r in x.rules)
+        rules = Table(title="why this label", title_justify="left")
+        for col in ("rule", *(("fired",) if misses else ()), "argues for", "weight", "matcher / note"):
+            rules.add_column(col, overflow="fold")
+        totals: dict[str, float] = {}
+        for r in x.rules:
+            if r.hit and r.label and r.weight is not None:
+                totals[r.label] = totals.get(r.label, 0.0) + r.weight
+            fired = ("yes" if r.hit else "no",) if misses else ()
+            rules.add_row(r.rule, *fired, r.label or "", f"{r.weight:g}" if r.weight is not None else "", r.note)
+        parts.append(rules)
+        if totals:
+            summary = ", ".join(f"{label} {total:g}" for label, total in sorted(totals.items(), key=lambda kv: -kv[1]))
+            parts.append(Text(f"summed weight: {summary}", style="dim"))
+    else:
+        parts.append(Text("why this label: no rule hits recorded", style="dim"))
+    facts = _facts_lines(x.facts)
+    if x.facts.get("records_attached"):
+        facts.append("records attached")
+    for fee in x.facts.get("fees") or []:
+        if isinstance(fee, dict) and fee.get("text"):
+            facts.append(f"  “{fee['text']}”")
+    if facts:
+        parts.append(Panel(Text("\n".join(facts)), title="facts", title_align="left"))
     for line in x.folded:
         parts.append(Text(f"··· {line}", style="dim"))
     for line in x.review:

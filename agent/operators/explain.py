@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -75,8 +77,24 @@ class Explanation:
         }
 
 
-def explain(session: Session, message: Message) -> Explanation:
+def rule_catalog(rules_dir: Path | None) -> dict[str, dict[str, Any]]:
+    """id -> the rule's label and weight from rules/classify.toml, to say what each fired rule argued for.
+
+    Only a reading aid: a missing or unreadable file leaves the ids bare (the loader validates rules at start).
+    """
+    if rules_dir is None:
+        return {}
+    try:
+        data = tomllib.loads((Path(rules_dir) / "classify.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    rules = data.get("rule") if isinstance(data, dict) else None
+    return {str(r["id"]): r for r in rules or [] if isinstance(r, dict) and "id" in r}
+
+
+def explain(session: Session, message: Message, rules_dir: Path | None = None) -> Explanation:
     """Gather what the pipeline recorded about one message; nothing is recomputed, so it shows what really happened."""
+    catalog = rule_catalog(rules_dir)
     request = session.get(Request, message.request_id) if message.request_id else None
     # Fold counts are per thread, so explain says the same as `agent thread` does.
     thread = list(session.scalars(select(Message).where(Message.request_id == request.id))) if request else [message]
@@ -100,7 +118,7 @@ def explain(session: Session, message: Message) -> Explanation:
         label=message.label,
         confidence=message.confidence,
         evidence=tuple(_evidence(e, refs) for e in message.match_evidence or []),
-        rules=tuple(_rule(r) for r in message.rule_hits or []),
+        rules=tuple(_rule(r, catalog) for r in message.rule_hits or []),
         facts=dict(message.facts or {}),
         folded=folded,
         review=tuple(f"#{r.id} {r.kind} ({r.state}): {r.reason}".rstrip(": ") for r in reviews),
@@ -136,9 +154,11 @@ def _evidence(item: Any, refs: dict[int, str]) -> Evidence:
     )
 
 
-def _rule(item: Any) -> RuleHit:
+def _rule(item: Any, catalog: dict[str, dict[str, Any]]) -> RuleHit:
     if not isinstance(item, dict):
-        return RuleHit(rule=str(item), hit=True, label=None, weight=None, note="")
+        known = catalog.get(str(item), {})
+        note = "cleaning rule" if str(item).startswith("clean.") else str(known.get("matcher") or "")
+        return RuleHit(rule=str(item), hit=True, label=known.get("label"), weight=_float(known.get("weight")), note=note)
     return RuleHit(
         rule=str(item.get("rule") or item.get("id") or item.get("name") or "?"),
         hit=bool(item.get("hit", item.get("matched", True))),

@@ -157,6 +157,7 @@ def seed(session: Session, today: dt.date) -> Seeded:
         text="All responsive records are attached; this closes your request.", folded=[footer])
     msg("r6-fee", r6, -5, label="fee", confidence=0.93, status="review", sender="clerk@dhs.example.gov",
         text="A deposit of $45.00 is required before we proceed.",
+        rule_hits=["fee.amount", "fee.words"],
         facts=facts(fees=[{"amount": 45.0, "currency": "USD", "kind": "deposit", "text": "$45.00"}]))
     msg("orphan", None, -1, label="other", confidence=0.3, status="orphan", sender="someone@elsewhere.example.com",
         text="Regarding your request about use of force...")

@@ -128,6 +128,15 @@ def test_explain_by_row_id_and_message_id(shared: Shared) -> None:
     assert data["folded"][0] == "portal footer folded, seen 2×"
     assert data["facts"]["expected_date"] == (seeded.today + dt.timedelta(days=4)).isoformat()
     assert any("acknowledged→extended" in line for line in data["events"])
+    # Each fired rule says what it argued for, read from rules/classify.toml.
+    from agent.operators.explain import rule_catalog
+
+    catalog = rule_catalog(Path(__file__).resolve().parents[2] / "rules")
+    fee = json.loads(run(config_file, "explain", str(seeded.messages["r6-fee"]), "--json").stdout)
+    assert catalog and fee["rules"]
+    for rule in fee["rules"]:
+        assert (rule["label"], rule["weight"]) == (catalog[rule["rule"]]["label"], catalog[rule["rule"]]["weight"])
+    assert "summed weight: fee" in run(config_file, "explain", str(seeded.messages["r6-fee"])).output
     orphan = run(config_file, "explain", "<orphan@seed>")
     assert "not matched" in orphan.output and "orphan (open)" in orphan.output
     assert run(config_file, "explain", "nope@nowhere").exit_code == 1
