@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ _NO_PROMISE_LABELS = frozenset({"auto_reply", "bounce", "other"})
 # Folds the classifier still reads: a notice common to a portal's threads is news the first time in this thread.
 _READ_ANYWAY = frozenset({"learned_boilerplate"})
 DEFAULT_JURISDICTION = "US"
+# We put our reference in brackets at the front of every subject; agencies' replies keep it.
+_BRACKETED = re.compile(r"\[[^\]]{1,40}\]")
 
 
 @dataclass(frozen=True)
@@ -77,11 +80,7 @@ def _understand(msg: ParsedMessage, context: ThreadContext, rules: UnderstandRul
     if decision.label not in _NO_PROMISE_LABELS:
         base = msg.date.date() if msg.date else None
         promised = extract.expected_date(facts_text, base, _business_days(rules, context))
-    tracking = find_tracking_numbers(
-        "\n".join(p for p in (msg.subject, msg.text, msg.attachment_text) if p),
-        rules.tracking,
-        context.tracking_patterns,
-    )
+    tracking = _agency_numbers(msg, context, rules)
     fired = decision.rules + cleaned.rules
     if decision.confidence < threshold:
         fired += ("review.low_confidence",)
@@ -98,6 +97,15 @@ def _understand(msg: ParsedMessage, context: ThreadContext, rules: UnderstandRul
         records_attached=extract.records_attached(facts_text, msg.attachments),
         fingerprints=cleaned.fingerprints,
     )
+
+
+def _agency_numbers(msg: ParsedMessage, context: ThreadContext, rules: UnderstandRules) -> tuple[str, ...]:
+    """The agency's tracking numbers; our own reference ("[RA-2025-0007]" in the subject) is not one of them."""
+    subject = _BRACKETED.sub(" ", msg.subject)
+    text = "\n".join(p for p in (subject, msg.text, msg.attachment_text) if p)
+    found = find_tracking_numbers(text, rules.tracking, context.tracking_patterns)
+    ours = (context.request_reference or "").upper()
+    return tuple(n for n in found if n.upper() != ours)
 
 
 def _business_days(rules: UnderstandRules, context: ThreadContext) -> extract.BusinessDays | None:

@@ -37,3 +37,14 @@ def test_fixture(name, understand_rules):
         assert result.tracking_numbers[:1] == (expected["tracking_number"],)
     else:
         assert result.tracking_numbers == ()
+
+
+def test_our_reference_is_not_an_agency_number(understand_rules):
+    from agent.pipeline.types import parsed_from_text
+
+    msg = parsed_from_text(
+        "We received your request RA-2025-0007 and assigned it Request No. 2025-FOIA-0117.",
+        subject="Re: [RA-2025-0007] Public records request",
+    )
+    result = understand(msg, ThreadContext(request_reference="RA-2025-0007"), understand_rules)
+    assert result.tracking_numbers == ("2025-FOIA-0117",)
