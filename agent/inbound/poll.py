@@ -122,9 +122,25 @@ def watch(
             backoff = min(backoff * 2, 30.0)
 
 
+# A message whose processing kills the process (out of memory, a native crash) would otherwise be
+# retried on every start, forever: after this many interrupted attempts it is quarantined instead.
+MAX_INTERRUPTED = 2
+_INTERRUPTED = "processing interrupted"
+
+
 def _process_recovered(sessions: sessionmaker[Session], row_id: int, ctx: InboundContext, report: PollReport) -> None:
-    with sessions() as session:
-        key = session.scalar(select(Message.archive_key).where(Message.id == row_id))
+    with sessions.begin() as session:
+        row = session.get(Message, row_id)
+        if row is None or row.status != "new":
+            return
+        key = row.archive_key
+        attempts = _interrupted_attempts(row.error)
+        if attempts < MAX_INTERRUPTED:
+            row.error = f"{_INTERRUPTED} {attempts + 1} time(s); retrying"
+    if attempts >= MAX_INTERRUPTED:
+        quarantine(sessions, row_id, f"{_INTERRUPTED} {attempts} times: the message may crash the agent")
+        report.quarantined += 1
+        return
     try:
         raw = ctx.archive.get(key) if key else None
     except ArchiveError:
@@ -135,3 +151,12 @@ def _process_recovered(sessions: sessionmaker[Session], row_id: int, ctx: Inboun
         return
     report.recovered += 1
     report.count(*process_row(sessions, row_id, raw, ctx))
+
+
+def _interrupted_attempts(error: str | None) -> int:
+    if not error or not error.startswith(_INTERRUPTED):
+        return 0
+    try:
+        return int(error[len(_INTERRUPTED) :].split()[0])
+    except (IndexError, ValueError):
+        return 1

@@ -197,6 +197,18 @@ def test_idle_is_renewed_before_the_server_limit(tmp_path: Path, sqlite_sessions
     env.inbox.close()
 
 
+def test_without_idle_the_wait_is_a_poll_interval(imap_account, imap_password: str) -> None:  # type: ignore[no-untyped-def]
+    from inbound_helpers import imap_settings
+
+    inbox = ImapInbox(imap_settings(imap_account, idle=False).imap, poll_seconds=0.3)
+    try:
+        started = time.monotonic()
+        assert inbox.wait_for_mail(10) is True  # "look now": the caller polls after every interval
+        assert 0.25 <= time.monotonic() - started < 3
+    finally:
+        inbox.close()
+
+
 def test_bounce_ooo_and_spoof_over_imap(imap_env: ImapEnv) -> None:
     for name in ("portal_ack.eml", "bounce_dsn.eml", "ooo.eml"):
         imap_env.account.append((EML / name).read_bytes())

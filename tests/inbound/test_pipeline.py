@@ -126,6 +126,18 @@ def test_rows_recorded_but_not_processed_are_finished_next_pass(env: Env, world:
     assert row.id == recorded.new_rows[0][0] and row.status == "processed" and row.request_id == world.r_bh
 
 
+def test_a_message_that_keeps_killing_the_agent_is_quarantined(lite: Env) -> None:
+    ctx = InboundContext.create(lite.settings)
+    record_batch(lite.sessions, ctx.archive, account="test", folder=lite.inbox.folder, batch=[Fetched(raw=mail())])
+    with lite.sessions.begin() as s:
+        # As left behind by two runs that died while processing it.
+        s.scalar(select(Message)).error = "processing interrupted 2 time(s); retrying"  # type: ignore[union-attr]
+    report = lite.poll()
+    assert (report.quarantined, report.recovered) == (1, 0)
+    (row,) = lite.rows()
+    assert row.status == "quarantined" and "may crash the agent" in (row.error or "")
+
+
 def test_tracking_numbers_are_learned_then_used(lite: Env) -> None:
     lite.deliver((EML / "portal_ack.eml").read_bytes())
     lite.poll()
