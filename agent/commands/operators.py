@@ -132,11 +132,15 @@ def review_walk(ctx: typer.Context, operator: Optional[str] = OperatorOpt) -> No
     if not ids:
         out.print("Nothing to review.")
         return
-    for n, item_id in enumerate(ids, 1):
-        if not _walk_one(context, item_id, f"{n} of {len(ids)}", who):
-            break
-    else:
-        out.print("End of the queue.")
+    try:
+        for n, item_id in enumerate(ids, 1):
+            if not _walk_one(context, item_id, f"{n} of {len(ids)}", who):
+                break
+        else:
+            out.print("End of the queue.")
+    except (EOFError, KeyboardInterrupt):
+        # End of input (a pipe ran dry) or Ctrl-C: every action so far is already committed.
+        out.print("\nStopped; decisions made so far are saved.")
 
 
 def _walk_one(context: AppContext, item_id: int, position: str, who: str) -> bool:

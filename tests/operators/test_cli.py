@@ -253,6 +253,17 @@ def test_review_set_state_note_skip(seeded: Seeded, config_file: Path, sessions:
                                                         ("bounce", "skipped")]
 
 
+def test_review_walk_stops_cleanly_when_input_ends(lite_config: Path, lite_sessions: sessionmaker[Session],
+                                                    today: dt.date) -> None:
+    with lite_sessions.begin() as session:
+        seeded = seed(session, today)
+    result = run(lite_config, "review", input="k\n")  # skip the first item, then the input runs dry
+    assert result.exit_code == 0, result.output
+    assert "decisions made so far are saved" in result.output
+    with lite_sessions() as s:
+        assert s.get(ReviewItem, seeded.reviews["bounce"]).state == "skipped"
+
+
 def test_review_usage_errors(lite_config: Path, lite_sessions: sessionmaker[Session], today: dt.date) -> None:
     config_file = lite_config
     with lite_sessions.begin() as session:
@@ -271,6 +282,7 @@ def test_review_interactive_walk(seeded: Seeded, config_file: Path, sessions: se
     result = run(config_file, "review", "--operator", "erin", input=keys)
     assert result.exit_code == 0, result.output
     assert "review item" in result.output and "1 of 4" in result.output
+    assert "[c]onfirm [r]elabel" in result.output  # the keys survive rich's markup
     with sessions() as s:
         assert s.get(ReviewItem, seeded.reviews["bounce"]).state == "skipped"
         assert s.get(Request, seeded.requests["RA-2025-0006"]).state == "withdrawn"
