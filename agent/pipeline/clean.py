@@ -135,12 +135,14 @@ def clean(text: str, context: ThreadContext, rules: CleanRules) -> Cleaned:
     units = _split_signoff(split_units(unquoted), rules)
 
     # Earlier messages are cut into units exactly like this one, so a repeated notice fingerprints the same.
+    current = {fp for fp in (fingerprint(u.text) for u in units) if fp}
     earlier: set[str] = set()
     for earlier_text in context.earlier_texts:
-        for unit in _split_signoff(split_units(normalise(earlier_text)), rules):
-            fp = fingerprint(unit.text)
-            if fp:
-                earlier.add(fp)
+        earlier_units = _split_signoff(split_units(normalise(earlier_text)), rules)
+        prints = {fp for fp in (fingerprint(u.text) for u in earlier_units) if fp}
+        if prints and prints == current:
+            continue  # this very message, stored by an earlier run (reprocessing): not an earlier notice
+        earlier |= prints
     ours: set[tuple[str, ...]] = set()
     for sent in context.our_texts:
         ours |= shingles(sent)

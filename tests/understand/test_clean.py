@@ -124,3 +124,11 @@ def test_full_body_is_never_lost(rules):
     pieces = [result.text] + [f.text for f in result.folded]
     for word in ("records are attached", "Amy", "Flock Safety"):
         assert any(word in piece for piece in pieces)
+
+
+def test_reprocessing_does_not_fold_a_message_against_itself(rules):
+    body = "Your request has been received and assigned number 25-118.\n\nWe will respond within ten business days."
+    first = clean(body, ThreadContext(), rules)
+    stored = "\n\n".join([first.text] + [f.text for f in first.folded])
+    again = clean(body, ThreadContext(earlier_texts=(stored,)), rules)
+    assert again.text == first.text
