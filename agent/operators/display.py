@@ -168,6 +168,10 @@ def review_item_view(
         text = (message.cleaned_text or "").strip()
         if text:
             grid.add_row("text", text if len(text) < 800 else text[:800] + " …")
+    options = [str(o) for o in item.suggestions or [] if isinstance(o, str)]
+    if options:
+        # Escalations offer courses of action; a low-confidence item offers the label it guessed.
+        grid.add_row("options", ", ".join(options))
     for rank, s in enumerate(ranked, 1):
         score = f" (score {s.score:g})" if s.score is not None else ""
         grid.add_row("suggest" if rank == 1 else "", f"{rank}. {s.reference}{score} {'; '.join(s.reasons)}".rstrip())

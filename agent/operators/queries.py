@@ -168,15 +168,17 @@ def find_message(session: Session, ident: str) -> Message:
 REVIEW_PRIORITY: dict[str, int] = {
     "bounce": 0,
     "spoof": 1,
-    "escalation": 2,
-    "fee": 3,
-    "clarification": 4,
-    "portal": 5,
-    "orphan": 6,
-    "unexpected": 7,
-    "low_confidence": 8,
-    "send_failed": 9,
-    "quarantined": 10,
+    "send_uncertain": 2,
+    "escalation": 3,
+    "fee": 4,
+    "clarification": 5,
+    "portal": 6,
+    "orphan": 7,
+    "unexpected": 8,
+    "low_confidence": 9,
+    "send_failed": 10,
+    "followup_failed": 11,
+    "quarantined": 12,
 }
 
 

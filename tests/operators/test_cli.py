@@ -339,3 +339,26 @@ def test_every_command_has_help() -> None:
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0, (args, result.output)
         assert "Usage" in result.output
+
+
+def test_thread_full_shows_the_archived_body(lite_config: Path, lite_sessions: sessionmaker[Session],
+                                             today: dt.date, tmp_path: Path) -> None:
+    from agent.compose.message import build_message
+    from agent.mail.archive import Archive
+
+    with lite_sessions.begin() as session:
+        seeded = seed(session, today)
+    raw = build_message(sender_name="BHPD Records", sender_address="records@bhpd.example.gov",
+                        to=["records@example.org"], subject="RE: request",
+                        text="We need more time.\n\nTo monitor the progress of your request, log in to the portal.\n"
+                             "> Dear records officer, please send ...\n").as_bytes()
+    key = Archive(tmp_path / "mailbox").add(raw).key  # the config's archive folder
+    with lite_sessions.begin() as s:
+        s.get(Message, seeded.messages["r1-ext"]).archive_key = key
+    cleaned = run(lite_config, "thread", "RA-2025-0001")
+    assert "> Dear records officer" not in cleaned.output
+    full = run(lite_config, "thread", "RA-2025-0001", "--full")
+    assert full.exit_code == 0, full.output
+    assert "> Dear records officer, please send" in full.output
+    # Messages whose raw mail is not in the archive fall back to their cleaned text.
+    assert "Your request R012345-020525 has been received." in full.output
