@@ -54,7 +54,7 @@ class Claimed:
 
 @dataclass(frozen=True)
 class Outcome:
-    result: Literal["sent", "retry", "failed"]
+    result: Literal["sent", "retry", "failed", "lost"]  # lost: another daemon took the row over meanwhile
     code: int | None
     error: str | None
 
@@ -77,7 +77,9 @@ async def drain_once(
     claimed, limited = _claim(sessions, settings, worker_id=worker_id, now=now, limit=batch_size)
     counts = {"sent": 0, "retry": 0, "failed": 0}
     for item in claimed:
-        outcome = await _attempt(settings.smtp, item, lambda item=item: _mark_started(sessions, item.id))
+        outcome = await _attempt(settings.smtp, item, lambda item=item: _mark_started(sessions, item.id, worker_id))
+        if outcome.result == "lost":
+            continue
         if outcome.result == "sent":
             archived = await _archive_copy(settings, item)
             _commit_sent(settings, sessions, item, archived, now)
@@ -166,13 +168,24 @@ def _client(smtp: SmtpSettings) -> aiosmtplib.SMTP:
     )
 
 
-def _mark_started(sessions: sessionmaker[Session], row_id: int) -> None:
-    """Committed before MAIL FROM: from here on a crash leaves the row in doubt, before it the row is safe."""
+def _mark_started(sessions: sessionmaker[Session], row_id: int, worker_id: str) -> bool:
+    """Committed before MAIL FROM: from here on a crash leaves the row in doubt, before it the row is safe.
+
+    Conditional on our claim: a long batch can outlive the lease, and then another daemon may have
+    requeued the row; in that case we must not send it too. Refreshing claimed_at renews the lease.
+    """
+    now = _now()
     with sessions.begin() as session:
-        session.execute(update(Outbox).where(Outbox.id == row_id).values(smtp_started_at=_now()))
+        taken = session.execute(
+            update(Outbox)
+            .where(Outbox.id == row_id, Outbox.state == "sending", Outbox.claimed_by == worker_id)
+            .values(smtp_started_at=now, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return taken == 1
 
 
-async def _attempt(smtp: SmtpSettings, item: Claimed, mark_started: Callable[[], None]) -> Outcome:
+async def _attempt(smtp: SmtpSettings, item: Claimed, mark_started: Callable[[], bool]) -> Outcome:
     """One SMTP conversation for one row. 4xx and timeouts are temporary; 5xx are final."""
     try:
         check_envelope(item.sender, item.recipients)
@@ -184,7 +197,8 @@ async def _attempt(smtp: SmtpSettings, item: Claimed, mark_started: Callable[[],
         return Outcome("retry", None, str(exc))
     try:
         await client.connect()
-        await asyncio.to_thread(mark_started)
+        if not await asyncio.to_thread(mark_started):
+            return Outcome("lost", None, None)
         refused, _ = await client.sendmail(item.sender, list(item.recipients), item.raw)
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [r.code for r in exc.recipients]

@@ -210,3 +210,22 @@ async def test_server_down_is_temporary(sessions, settings, smtp_server, new_req
     assert report.retried == 1
     row = _row(sessions, rid)
     assert row.state == "queued" and row.last_error
+
+
+async def test_a_row_taken_over_mid_batch_is_not_sent_twice(sessions, settings, smtp_server, new_request, monkeypatch) -> None:
+    rid = new_request(now=T0)
+    real = send._mark_started
+
+    def taken_over(sessions_, row_id, worker_id):  # type: ignore[no-untyped-def]
+        # Our batch outlived the lease: another daemon requeued the row and claimed it for itself.
+        with sessions_.begin() as s:
+            row = s.get(Outbox, row_id)
+            row.claimed_by = "other-host:2"
+        return real(sessions_, row_id, worker_id)
+
+    monkeypatch.setattr(send, "_mark_started", taken_over)
+    report = await _drain(settings, sessions, T0)
+    assert (report.claimed, report.sent, report.failed, report.retried) == (1, 0, 0, 0)
+    assert smtp_server.data_attempts == 0
+    row = _row(sessions, rid)
+    assert row.state == "sending" and row.claimed_by == "other-host:2"
