@@ -21,7 +21,6 @@ _FEE_WORD = re.compile(
     r"rate|hour|hourly|per\s+page|total|amount|due|owe|remit|check|quote|dollars|price|bill|billed)\b",
     re.I,
 )
-_SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]|$)")
 _DOCUMENT_TYPES = ("application/pdf", "application/zip", "application/vnd", "text/csv", "application/msword")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -117,8 +118,6 @@ def evaluate(rows: Sequence[Mapping[str, Any]], results: Sequence[Understanding]
 
 
 def read_rows(lines: Iterable[str]) -> list[dict[str, Any]]:
-    import json
-
     rows: list[dict[str, Any]] = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
