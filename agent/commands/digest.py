@@ -20,7 +20,7 @@ def digest(
     preview: bool = typer.Option(False, "--preview", help="Print the digest (the default when --send is not given)."),
     send: bool = typer.Option(False, "--send", help="Queue it for the operators (once per week unless --since is given)."),
     fmt: str = typer.Option("text", "--format", "-f", help="text or html."),
-    since: Optional[dt.datetime] = typer.Option(None, "--since", formats=["%Y-%m-%d"], help="First day (default: last Monday's week)."),
+    since: Optional[dt.datetime] = typer.Option(None, "--since", formats=["%Y-%m-%d"], help="First day (default: Monday of last week)."),
     until: Optional[dt.datetime] = typer.Option(None, "--until", formats=["%Y-%m-%d"], help="Day after the last day (default: this week's Monday, or since + 7 days)."),
     out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the rendered digest to this file.", dir_okay=False),
 ) -> None:
