@@ -15,6 +15,14 @@ from agent.config import ConfigError, check_secrets
 def run(
     ctx: typer.Context,
     once: bool = typer.Option(False, "--once", help="One pass (poll, scan deadlines, send) and exit."),
+    worker_id: Optional[str] = typer.Option(
+        None,
+        "--worker-id",
+        envvar="AGENT_WORKER_ID",
+        help="A name for this daemon, unique among those running (default: host:pid). Keep it across restarts "
+        "(e.g. a systemd instance name) and a restarted daemon settles its own interrupted sends at once "
+        "instead of after the lease runs out.",
+    ),
 ) -> None:
     """Run the daemon: poll the inbox, send the outbox, scan deadlines, send the weekly digest."""
     from agent.daemon.logging_setup import setup_logging
@@ -31,7 +39,7 @@ def run(
     # The schema must be current before any job touches it; at head this is a no-op.
     migrate.upgrade(app.engine())
     try:
-        jobs = build_jobs(settings)
+        jobs = build_jobs(settings, worker_id=worker_id)
     except Exception as exc:  # noqa: BLE001 - e.g. invalid rules: refuse to start, say why
         fail(f"cannot start: {exc}")
     code = asyncio.run(run_once(jobs) if once else serve(jobs))

@@ -66,6 +66,18 @@ def seed_request(sessions: sessionmaker[Session]) -> None:
 
 
 @pytest.fixture
+def sqlite_sessions(sqlite_url: str):
+    """SQLite only: for subprocess tests whose daemons must open the very same database file."""
+    from agent.db import migrate
+    from agent.db.session import make_engine, make_session_factory
+
+    engine = make_engine(sqlite_url)
+    migrate.upgrade(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
 def inbound(tmp_path: Path, db_url: str, sessions) -> Inbound:
     settings = load_settings(write_inbound_config(tmp_path / "ws", db_url))
     seed_request(sessions)
