@@ -11,7 +11,10 @@ import typer
 from rich.table import Table
 
 from agent.commands._context import app_context, fail, out
-from agent.followups.policy import PolicyError, load_policy
+from agent.compose.render import TemplateError
+from agent.deadlines.statutes import StatuteError
+from agent.followups.check import check_rules
+from agent.followups.policy import PolicyError
 from agent.followups.scan import due_query, scan_once
 
 deadlines_app = typer.Typer(help="Deadline timer: follow-ups and escalations that are due.", no_args_is_help=True)
@@ -38,8 +41,8 @@ def scan(
     context = app_context(ctx)
     settings = context.settings()
     try:
-        load_policy(settings.rules_path)
-    except PolicyError as exc:
+        check_rules(settings.rules_path)
+    except (PolicyError, StatuteError, TemplateError) as exc:
         fail(str(exc))
     report = scan_once(context.sessions(), settings, today=_today(ctx, today))
     if as_json:

@@ -109,3 +109,17 @@ def test_every_trigger_names_who_may_pull_it() -> None:
     assert states.cause_may_fire("operator", "withdraw")
     assert not states.is_direct_move_allowed("sent", "completed", "timer")
     assert states.is_direct_move_allowed("sent", "completed", "message")
+
+
+def test_rules_check_passes_on_the_shipped_rules_and_names_a_broken_template(tmp_path: Path) -> None:
+    import shutil
+
+    from agent.compose.render import TemplateError
+    from agent.followups.check import check_rules
+
+    check_rules(RULES)
+    broken = tmp_path / "rules"
+    shutil.copytree(RULES, broken)
+    (broken / "templates" / "followup.txt.j2").write_text("Dear {{ agency_nmae }},\n")
+    with pytest.raises(TemplateError, match="followup.txt.j2"):
+        check_rules(broken)

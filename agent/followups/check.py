@@ -1,0 +1,38 @@
+"""Start-up check of everything the deadline side reads from rules/: refuse to run rather than fail at the first scan."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from agent.compose.followup import FollowupFacts, compose_followup
+from agent.config import IdentitySettings
+from agent.followups.policy import load_policy
+from agent.requests.clock import deadline_tools
+
+
+def check_rules(rules_dir: Path) -> None:
+    """Load the follow-up policy, statutes and calendar, and render the follow-up template once.
+
+    Raises PolicyError, StatuteError or TemplateError naming the file (and key) at fault.
+    """
+    policy = load_policy(Path(rules_dir))
+    statutes, _ = deadline_tools(Path(rules_dir))
+    sample = FollowupFacts(
+        agency_name="Sample Agency",
+        reference="RA-2000-0001",
+        subject="[RA-2000-0001] Public records request",
+        to=("records@agency.example",),
+        reply_to=None,
+        filed_date=dt.date(2000, 1, 3),
+        due_date=dt.date(2000, 1, 13),
+        promised_date=dt.date(2000, 1, 20),
+        tracking_numbers=("A-1", "B-2"),
+        thread_ids=("<a@example.org>",),
+        followup_number=2,
+        extended=True,
+    )
+    compose_followup(
+        sample, statute=statutes["CA"], identity=IdentitySettings(), today=dt.date(2000, 2, 1),
+        now=dt.datetime(2000, 2, 1, 12, tzinfo=dt.timezone.utc), rules_dir=Path(rules_dir), template=policy.template,
+    )
