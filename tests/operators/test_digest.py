@@ -261,3 +261,36 @@ def test_arrival_is_the_date_header_unless_it_is_later_than_our_receipt() -> Non
     assert arrived(Message(sent_date=got + dt.timedelta(days=30), received_at=got)) == got
     # SQLite hands back naive values; they are UTC.
     assert arrived(Message(sent_date=None, received_at=got.replace(tzinfo=None))) == got
+
+
+def test_two_daemons_racing_queue_one_digest(week: Seeded, sessions: sessionmaker[Session], engine,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    import time
+
+    import agent.digest.send as send
+
+    real_build = send.build_digest
+    started = threading.Event()
+
+    def slow_build(*args, **kwargs):  # type: ignore[no-untyped-def]
+        # The first daemon holds its claim on the week while the second one tries for it.
+        started.set()
+        time.sleep(1.0)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(send, "build_digest", slow_build)
+    now = dt.datetime(2025, 3, 10, 16, 0, tzinfo=dt.timezone.utc)
+    results: dict[str, object] = {}
+
+    def first() -> None:
+        results["first"] = queue_weekly_digest(sessions, SETTINGS, now)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert started.wait(10)
+    results["second"] = queue_weekly_digest(make_session_factory(engine), SETTINGS, now)
+    thread.join(30)
+    assert results["second"] is None and results["first"] is not None
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Outbox).where(Outbox.kind == "digest")) == 1
