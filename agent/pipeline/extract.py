@@ -61,6 +61,7 @@ _RELATIVE = re.compile(
 _OTHER_ANCHOR = re.compile(
     r"\s*(?:of|from|after|following)\s+(?:the\s+)?(?:receipt|(?:date\s+of\s+)?(?:your|the)\s+(?:request|receipt|original))", re.I
 )
+_WINDOW = re.compile(r"\b(?:for|expires?\s+in|within)\s+(?:the\s+)?(?:next|following|another)\s+$|\bfor\s+$", re.I)
 _SENTENCE = re.compile(r"(?:[^.!?]|[.!?](?!\s|$))+(?:[.!?]+|$)")
 _MONEY = re.compile(r"\$\s?(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)")
 _URL = re.compile(r"https?://[^\s<>\"'()\[\]]+", re.I)
@@ -114,6 +115,9 @@ def expected_date(
         for match in _RELATIVE.finditer(sentence):
             # "within 10 days of receipt" counts from a day we may not know; only the message date is safe.
             if _OTHER_ANCHOR.match(sentence, match.end()):
+                continue
+            # "available for the next 30 days" is a window, not a promise.
+            if _WINDOW.search(sentence, 0, match.start()):
                 continue
             count = match.group("n").lower()
             n = int(count) if count.isdigit() else _NUMBER_WORDS.get(count, 0)
