@@ -177,8 +177,16 @@ def test_html_escapes_agency_text(lite_sessions: sessionmaker[Session]) -> None:
 
         req = session.get(Request, seeded.requests["RA-2025-0002"])
         session.get(Agency, req.agency_id).name = "Clerk <script>alert(1)</script> & Co"
+        from agent.db.models import Message
+
+        batch = session.get(Message, seeded.messages["r2-batch"])
+        batch.facts = {**batch.facts, "links": ["javascript:alert(1)", "https://dhs.example.gov/r?a=1&b=\"2\""]}
     html = render_html(_digest(sessions), REPO / "rules")
     assert "<script>" not in html and "&lt;script&gt;" in html
+    hrefs = [a.get("href") for t, a in _parse(html).tags if t == "a"]
+    # Only web links become links; a quote in one cannot break out of the attribute.
+    assert hrefs == ['https://dhs.example.gov/r?a=1&b="2"']
+    assert "javascript:alert(1)" in html
 
 
 def test_an_empty_week_says_so_in_one_line(lite_sessions: sessionmaker[Session]) -> None:
