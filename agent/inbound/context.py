@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from agent.config import Settings
+from agent.inbound.match_index import RequestDirectory, load_agencies
 from agent.mail.archive import Archive
 from agent.mail.attachments import AttachmentStore
 from agent.pipeline.match import AgencyInfo
@@ -31,6 +32,7 @@ class InboundContext:
     now: Callable[[], dt.datetime] = utc_now
     _agencies: dict[int, AgencyInfo] | None = field(default=None, repr=False)
     _archive: Archive | None = field(default=None, repr=False)
+    _directory: RequestDirectory | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings, rules: Any = None, *, now: Callable[[], dt.datetime] | None = None) -> "InboundContext":
@@ -54,10 +56,14 @@ class InboundContext:
     def attachments(self) -> AttachmentStore:
         return AttachmentStore(self.settings.attachments.path)
 
+    def directory(self, session: Session) -> RequestDirectory:
+        """All requests' matching keys, read once per pass (see RequestDirectory)."""
+        if self._directory is None:
+            self._directory = RequestDirectory.load(session)
+        return self._directory
+
     def agencies(self, session: Session) -> dict[int, AgencyInfo]:
         """Agencies read once per pass: they change by operator command, not between two messages."""
         if self._agencies is None:
-            from agent.inbound.match_index import load_agencies
-
             self._agencies = load_agencies(session)
         return self._agencies

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.db.models import Agency, Message, Outbox, Request, TrackingNumber
@@ -36,6 +36,60 @@ def load_agencies(session: Session) -> dict[int, AgencyInfo]:
     }
 
 
+class RequestDirectory:
+    """Every request's matching keys, read in one query per poll pass instead of several per message.
+
+    The pass itself changes request states (apply), so process_message reports each request it
+    touched through note(); requests created by an operator meanwhile have no replies yet.
+    """
+
+    def __init__(self, rows: Iterable[tuple[int, int, str, str, str | None, str | None]]) -> None:
+        self.requests: dict[int, RequestInfo] = {}
+        self.reply_addresses: dict[str, int] = {}
+        self.references: dict[str, int] = {}
+        self.message_ids: dict[str, int] = {}
+        self.by_agency: dict[int, set[int]] = {}
+        for rid, agency_id, reference, state, reply_address, message_id in rows:
+            self.requests[rid] = RequestInfo(rid, agency_id, reference, state)
+            self.references[reference.upper()] = rid
+            self.by_agency.setdefault(agency_id, set()).add(rid)
+            if reply_address:
+                self.reply_addresses[reply_address.lower()] = rid
+            if message_id and normalize_msgid(message_id):
+                self.message_ids[normalize_msgid(message_id)] = rid
+
+    @classmethod
+    def load(cls, session: Session) -> "RequestDirectory":
+        return cls(
+            session.execute(
+                select(
+                    Request.id, Request.agency_id, Request.reference, Request.state, Request.reply_address, Request.message_id
+                )
+            )
+        )
+
+    def note(self, request: Request) -> None:
+        self.requests[request.id] = RequestInfo(request.id, request.agency_id, request.reference, request.state)
+
+    def ensure(self, session: Session, ids: Iterable[int]) -> None:
+        """Read requests the directory has not seen (created after it was loaded)."""
+        missing = sorted(set(ids) - self.requests.keys())
+        if missing:
+            for rid, agency_id, reference, state in session.execute(
+                select(Request.id, Request.agency_id, Request.reference, Request.state).where(Request.id.in_(missing))
+            ):
+                self.requests[rid] = RequestInfo(rid, agency_id, reference, state)
+                self.by_agency.setdefault(agency_id, set()).add(rid)
+
+    def open_for(self, agency_ids: Iterable[int]) -> set[int]:
+        return {
+            rid
+            for aid in agency_ids
+            for rid in self.by_agency.get(aid, ())
+            if self.requests[rid].state not in CLOSED_STATES
+        }
+
+
 def build_match_index(
     session: Session,
     msg: ParsedMessage,
@@ -43,51 +97,51 @@ def build_match_index(
     tracking_rules: TrackingRules | None,
     reference_prefix: str,
     agencies: Mapping[int, AgencyInfo] | None = None,
+    directory: RequestDirectory | None = None,
 ) -> MatchIndex:
     agencies = dict(agencies) if agencies is not None else load_agencies(session)
+    directory = directory if directory is not None else RequestDirectory.load(session)
     request_ids: set[int] = set()
 
-    recipients = sorted({a.lower() for a in msg.to_addrs + msg.cc_addrs + msg.delivered_to})
     reply_addresses: dict[str, int] = {}
-    if recipients:
-        for rid, addr in session.execute(
-            select(Request.id, Request.reply_address).where(Request.reply_address.in_(recipients))
-        ):
-            reply_addresses[str(addr).lower()] = rid
+    for addr in {a.lower() for a in msg.to_addrs + msg.cc_addrs + msg.delivered_to}:
+        rid = directory.reply_addresses.get(addr)
+        if rid is not None:
+            reply_addresses[addr] = rid
             request_ids.add(rid)
 
-    sent_ids = _sent_message_ids(session, [r for r in [msg.in_reply_to, *msg.references] if r])
+    refs = [normalize_msgid(r) for r in [msg.in_reply_to, *msg.references] if r and normalize_msgid(r)]
+    sent_ids = {r: directory.message_ids[r] for r in refs if r in directory.message_ids}
+    unknown = [r for r in refs if r not in sent_ids]
+    sent_ids.update(_sent_message_ids(session, unknown))
     request_ids.update(sent_ids.values())
 
     probe = MatchIndex(requests={}, agencies=agencies, tracking_rules=tracking_rules, reference_prefix=reference_prefix)
-    numbers = [n.upper() for n in message_tracking_numbers(msg, probe)]
+    found = message_tracking_numbers(msg, probe)
     tracking: dict[str, tuple[int, ...]] = {}
-    if numbers:
+    if found:
+        # Exact values (as found, and upper-cased) so the index on value is used.
+        candidates = sorted(set(found) | {n.upper() for n in found})
         for value, rid in session.execute(
-            select(func.upper(TrackingNumber.value), TrackingNumber.request_id).where(
-                func.upper(TrackingNumber.value).in_(numbers)
-            )
+            select(TrackingNumber.value, TrackingNumber.request_id).where(TrackingNumber.value.in_(candidates))
         ):
-            tracking[value] = tuple(sorted(set(tracking.get(value, ())) | {rid}))
+            key = str(value).upper()
+            tracking[key] = tuple(sorted(set(tracking.get(key, ())) | {rid}))
             request_ids.add(rid)
 
-    refs = sorted({m.group(0).upper() for m in reference_regex(reference_prefix).finditer(msg.subject)})
     references: dict[str, int] = {}
-    if refs:
-        for rid, ref in session.execute(select(Request.id, Request.reference).where(func.upper(Request.reference).in_(refs))):
-            references[str(ref).upper()] = rid
+    for ref in {m.group(0).upper() for m in reference_regex(reference_prefix).finditer(msg.subject)}:
+        rid = directory.references.get(ref)
+        if rid is not None:
+            references[ref] = rid
             request_ids.add(rid)
 
     sender_agencies = [a.id for a in agencies.values() if msg.from_addr and a.knows_sender(msg.from_addr)]
-    if sender_agencies:
-        request_ids.update(
-            session.scalars(
-                select(Request.id).where(Request.agency_id.in_(sender_agencies), Request.state.not_in(CLOSED_STATES))
-            )
-        )
+    request_ids.update(directory.open_for(sender_agencies))
 
+    directory.ensure(session, request_ids)
     return MatchIndex(
-        requests=_requests(session, request_ids),
+        requests={rid: directory.requests[rid] for rid in request_ids if rid in directory.requests},
         agencies=agencies,
         reply_addresses=reply_addresses,
         sent_message_ids=sent_ids,
@@ -116,13 +170,3 @@ def _sent_message_ids(session: Session, refs: Iterable[str]) -> dict[str, int]:
         for mid, rid in session.execute(query):
             found.setdefault(normalize_msgid(str(mid)), int(rid))
     return found
-
-
-def _requests(session: Session, ids: set[int]) -> dict[int, RequestInfo]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Request.id, Request.agency_id, Request.reference, Request.state).where(Request.id.in_(sorted(ids)))
-    )
-    return {rid: RequestInfo(rid, aid, ref, state) for rid, aid, ref, state in rows}
-
