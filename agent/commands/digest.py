@@ -38,14 +38,14 @@ def digest(
     if send and since is None and until is None:
         outbox = queue_weekly_digest(context.sessions(), settings, now)
         if outbox is None:
-            out.print(f"The digest for {week} was already queued (or no operators are configured); nothing to do.")
+            _say(f"The digest for {week} was already queued (or no operators are configured); nothing to do.")
         else:
-            out.print(f"Queued the {week} digest as outbox #{outbox.id} for {', '.join(settings.identity.operators)}.")
+            _say(f"Queued the {week} digest as outbox #{outbox.id} for {', '.join(settings.identity.operators)}.")
     elif send:
         with context.sessions().begin() as session:
             d = build_digest(session, since=start, until=end, settings=settings)
             outbox = queue_digest(session, settings, d, now)
-        out.print(f"Queued the digest for {start} – {end - dt.timedelta(days=1)} as outbox #{outbox.id}.")
+        _say(f"Queued the digest for {start} – {end - dt.timedelta(days=1)} as outbox #{outbox.id}.")
     if send and not preview and out_file is None:
         return
     with context.sessions()() as session:
@@ -56,10 +56,15 @@ def digest(
             out_file.write_text(rendered, encoding="utf-8")
         except OSError as exc:
             fail(f"cannot write {out_file}: {exc.strerror}", 1)
-        out.print(f"Wrote the {fmt} digest to {out_file}.")
+        _say(f"Wrote the {fmt} digest to {out_file}.")
         return
     # Plain print: the digest is data (maybe HTML), not markup for rich to interpret.
     print(rendered, end="")
+
+
+def _say(text: str) -> None:
+    # Paths and addresses are not rich markup.
+    out.print(text, markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.markup import escape
 from rich.prompt import Prompt
+from rich.text import Text
 from sqlalchemy.orm import Session
 
 from agent.commands._context import AppContext, app_context, fail, out
@@ -190,9 +191,9 @@ def _act(context: AppContext, action: str, item_id: int, who: str, arg: str = ""
     try:
         result = _run_action(context, action, item_id, who, arg)
     except (NotFound, review.ReviewError) as exc:
-        out.print(f"[red]{exc}[/]")
+        out.print(Text(str(exc), style="red"))
         return False
-    out.print(_result_line(result))
+    out.print(Text(_result_line(result)))
     return True
 
 
@@ -233,7 +234,7 @@ def _script_action(ctx: typer.Context, action: str, item: int, operator: Optiona
     if as_json:
         print(json.dumps(result.as_json(), indent=2, default=str))
     else:
-        out.print(_result_line(result))
+        out.print(Text(_result_line(result)))
 
 
 @review_app.command("list")

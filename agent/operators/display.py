@@ -29,6 +29,11 @@ STATE_STYLE = {
 }
 
 
+def _add(table: Table, *cells: Any) -> None:
+    """Add a row whose plain strings are text, never markup: agency subjects and names may hold "[...]"."""
+    table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells))
+
+
 def _d(value: dt.date | None) -> str:
     return value.isoformat() if value else "—"
 
@@ -45,7 +50,7 @@ def requests_table(rows: list[RequestRow]) -> Table:
         due = Text(_d(r.due))
         if r.days_overdue:
             due.append(f"\n+{r.days_overdue} days", style="bold red")
-        table.add_row(
+        _add(table, 
             r.reference,
             r.agency,
             "\n".join(r.tracking_numbers) or "—",
@@ -63,12 +68,12 @@ def thread_view(thread: Thread, *, full: bool, zone: Any) -> RenderableType:
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
-    head.add_row("request", f"{thread.reference} — {thread.agency}")
-    head.add_row("state", Text(thread.state, style=STATE_STYLE.get(thread.state, "")))
+    _add(head, "request", f"{thread.reference} — {thread.agency}")
+    _add(head, "state", Text(thread.state, style=STATE_STYLE.get(thread.state, "")))
     if thread.subject:
-        head.add_row("subject", thread.subject)
-    head.add_row("tracking", ", ".join(thread.tracking_numbers) or "—")
-    head.add_row("filed", d.filed.astimezone(zone).strftime("%Y-%m-%d %H:%M") if d.filed else "—")
+        _add(head, "subject", thread.subject)
+    _add(head, "tracking", ", ".join(thread.tracking_numbers) or "—")
+    _add(head, "filed", d.filed.astimezone(zone).strftime("%Y-%m-%d %H:%M") if d.filed else "—")
     dates = f"due {_d(d.due)}"
     if d.extended_due:
         dates += f", extended to {_d(d.extended_due)}"
@@ -76,8 +81,8 @@ def thread_view(thread: Thread, *, full: bool, zone: Any) -> RenderableType:
         dates += f", promised {_d(d.promised)}"
     if d.days_overdue:
         dates += f" — {d.days_overdue} days overdue"
-    head.add_row("deadlines", dates)
-    head.add_row("next action", f"{_d(d.next_action)} (follow-ups sent: {d.followups_sent})")
+    _add(head, "deadlines", dates)
+    _add(head, "next action", f"{_d(d.next_action)} (follow-ups sent: {d.followups_sent})")
     parts: list[RenderableType] = [head]
     if full and thread.letter:
         parts.append(Panel(Text(thread.letter), title="our request as filed", title_align="left", border_style="blue"))
@@ -141,7 +146,7 @@ def review_table(items: list[ReviewItem], requests: dict[int, Request], messages
     for i in items:
         req = requests.get(i.request_id or -1)
         msg = messages.get(i.message_row_id or -1)
-        table.add_row(
+        _add(table, 
             str(i.id),
             i.kind,
             i.state,
@@ -158,23 +163,23 @@ def review_item_view(
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
-    grid.add_row("kind", item.kind)
-    grid.add_row("why", item.reason or "—")
-    grid.add_row("request", f"{request.reference} ({request.state}) — {request.agency.name}" if request else "— (orphan)")
+    _add(grid, "kind", item.kind)
+    _add(grid, "why", item.reason or "—")
+    _add(grid, "request", f"{request.reference} ({request.state}) — {request.agency.name}" if request else "— (orphan)")
     if message is not None:
-        grid.add_row("message", f"#{message.id} from {message.from_addr or '?'}: {message.subject or ''}")
+        _add(grid, "message", f"#{message.id} from {message.from_addr or '?'}: {message.subject or ''}")
         conf = f" {message.confidence:.2f}" if message.confidence is not None else ""
-        grid.add_row("label", f"{message.label or '—'}{conf}")
+        _add(grid, "label", f"{message.label or '—'}{conf}")
         text = (message.cleaned_text or "").strip()
         if text:
-            grid.add_row("text", text if len(text) < 800 else text[:800] + " …")
+            _add(grid, "text", text if len(text) < 800 else text[:800] + " …")
     options = [str(o) for o in item.suggestions or [] if isinstance(o, str)]
     if options:
         # Escalations offer courses of action; a low-confidence item offers the label it guessed.
-        grid.add_row("options", ", ".join(options))
+        _add(grid, "options", ", ".join(options))
     for rank, s in enumerate(ranked, 1):
         score = f" (score {s.score:g})" if s.score is not None else ""
-        grid.add_row("suggest" if rank == 1 else "", f"{rank}. {s.reference}{score} {'; '.join(s.reasons)}".rstrip())
+        _add(grid, "suggest" if rank == 1 else "", f"{rank}. {s.reference}{score} {'; '.join(s.reasons)}".rstrip())
     return Panel(grid, title=f"review item {item.id} ({position})", title_align="left")
 
 
@@ -182,14 +187,14 @@ def explanation_view(x: Explanation) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
-    grid.add_row("message", f"#{x.id} {x.message_id or '(no Message-ID)'}")
-    grid.add_row("from", x.from_addr or "—")
-    grid.add_row("subject", x.subject or "—")
-    grid.add_row("status", x.status + (f" — {x.error}" if x.error else ""))
-    grid.add_row("kind", x.kind or "—")
-    grid.add_row("request", x.request or "— (not matched)")
+    _add(grid, "message", f"#{x.id} {x.message_id or '(no Message-ID)'}")
+    _add(grid, "from", x.from_addr or "—")
+    _add(grid, "subject", x.subject or "—")
+    _add(grid, "status", x.status + (f" — {x.error}" if x.error else ""))
+    _add(grid, "kind", x.kind or "—")
+    _add(grid, "request", x.request or "— (not matched)")
     conf = f" (confidence {x.confidence:.2f})" if x.confidence is not None else ""
-    grid.add_row("label", f"{x.label or '—'}{conf}")
+    _add(grid, "label", f"{x.label or '—'}{conf}")
     parts: list[RenderableType] = [grid]
     if x.evidence:
         weights = any(e.weight is not None for e in x.evidence)
@@ -198,7 +203,7 @@ def explanation_view(x: Explanation) -> RenderableType:
             ev.add_column(col, overflow="fold")
         for e in x.evidence:
             w = (f"{e.weight:.2f}" if e.weight is not None else "",) if weights else ()
-            ev.add_row(e.kind, e.value, *w, e.note)
+            _add(ev, e.kind, e.value, *w, e.note)
         parts.append(ev)
     else:
         parts.append(Text("why it matched: no match evidence recorded", style="dim"))
@@ -214,7 +219,7 @@ def explanation_view(x: Explanation) -> RenderableType:
             if r.hit and r.label and r.weight is not None:
                 totals[r.label] = totals.get(r.label, 0.0) + r.weight
             fired = ("yes" if r.hit else "no",) if misses else ()
-            rules.add_row(r.rule, *fired, r.label or "", f"{r.weight:g}" if r.weight is not None else "", r.note)
+            _add(rules, r.rule, *fired, r.label or "", f"{r.weight:g}" if r.weight is not None else "", r.note)
         parts.append(rules)
         if totals:
             summary = ", ".join(f"{label} {total:g}" for label, total in sorted(totals.items(), key=lambda kv: -kv[1]))
@@ -249,36 +254,36 @@ def health_view(h: Health) -> RenderableType:
         colour = "green" if state == "running" else "yellow"
         where = f" pid {daemon['pid']}" if daemon.get("pid") else ""
         worker = f" ({daemon['worker']})" if daemon.get("worker") else ""
-        grid.add_row("daemon", f"[{colour}]{state}[/]{where}{worker}")
+        _add(grid, "daemon", Text.assemble((state, colour), f"{where}{worker}"))
     if h.last_heard:
-        grid.add_row("last heard", f"{h.last_heard.astimezone():%Y-%m-%d %H:%M:%S} ({age(h.last_heard, now)})")
+        _add(grid, "last heard", f"{h.last_heard.astimezone():%Y-%m-%d %H:%M:%S} ({age(h.last_heard, now)})")
     for job in JOBS:
         value = h.published.get(job)
         if not value:
             continue
         when = age(value.get("at"), now) or "?"
         if value.get("ok") is False:
-            line = f"[red]failed[/] {when}: {value.get('error', '')}"
+            line: str | Text = Text.assemble(("failed", "red"), f" {when}: {value.get('error', '')}")
         else:
             counts = {k: v for k, v in value.items() if k not in ("at", "ok", "worker", "seconds")}
             line = f"{when}" + (f" — {_short(counts)}" if counts else "")
-        grid.add_row(JOB_TITLES[job], line)
+        _add(grid, JOB_TITLES[job], line)
     outbox = ", ".join(f"{k} {v}" for k, v in sorted(h.outbox.items())) or "empty"
-    grid.add_row("outbox", outbox)
-    grid.add_row("review", f"{h.review_open} open, {h.orphans} orphans, {h.quarantined} quarantined")
+    _add(grid, "outbox", outbox)
+    _add(grid, "review", f"{h.review_open} open, {h.orphans} orphans, {h.quarantined} quarantined")
     errors = h.published.get("errors")
     if errors and errors.get("count"):
-        grid.add_row("errors", f"[red]{errors['count']}[/] in all")
+        _add(grid, "errors", Text.assemble((str(errors["count"]), "red"), " in all"))
         for item in (errors.get("items") or [])[:3]:
             if isinstance(item, dict):
-                grid.add_row("", f"{age(item.get('at'), now) or '?'} {item.get('job', '')}: {item.get('error', '')}")
+                _add(grid, "", f"{age(item.get('at'), now) or '?'} {item.get('job', '')}: {item.get('error', '')}")
     for job, when in sorted((h.published.get("next_jobs") or {}).items()):
-        grid.add_row("next " + str(job), f"{age(when, now) or '—'}")
+        _add(grid, "next " + str(job), f"{age(when, now) or '—'}")
     for name, value in h.published.items():
         if name not in KNOWN:
-            grid.add_row(name, _short(value))
+            _add(grid, name, _short(value))
     if h.status_file_error:
-        grid.add_row("status file", f"[red]{h.status_file_error}[/]")
+        _add(grid, "status file", Text(h.status_file_error, style="red"))
     parts: list[RenderableType] = [grid]
     parts += [Text(n, style="yellow") for n in h.notes]
     return Group(*parts)

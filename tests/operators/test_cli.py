@@ -362,3 +362,23 @@ def test_thread_full_shows_the_archived_body(lite_config: Path, lite_sessions: s
     assert "> Dear records officer, please send" in full.output
     # Messages whose raw mail is not in the archive fall back to their cleaned text.
     assert "Your request R012345-020525 has been received." in full.output
+
+
+def test_agency_text_is_never_rich_markup(lite_config: Path, lite_sessions: sessionmaker[Session],
+                                          today: dt.date) -> None:
+    with lite_sessions.begin() as session:
+        seeded = seed(session, today)
+        msg = session.get(Message, seeded.messages["r3-ack"])
+        msg.subject = "[/bold] closing tag [red]not a style"
+        msg.cleaned_text = "Item [b] of [/x] the list"
+        session.get(ReviewItem, seeded.reviews["low"]).reason = "reason with [/] inside"
+    thread = run(lite_config, "thread", "RA-2025-0003")
+    assert thread.exit_code == 0, thread.output
+    assert "Item [b] of [/x] the list" in thread.output
+    listed = run(lite_config, "review", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "[/bold] closing tag [red]not a style" in listed.output and "reason with [/] inside" in listed.output
+    walked = run(lite_config, "review", input="q\n")
+    assert walked.exit_code == 0, walked.output
+    shown = run(lite_config, "explain", str(seeded.messages["r3-ack"]))
+    assert shown.exit_code == 0 and "[/bold] closing tag" in shown.output
