@@ -23,6 +23,9 @@ class Inbound:
     sessions: sessionmaker[Session]
     rules: object
 
+    def __repr__(self) -> str:  # hypothesis prints the fixture with every failing example
+        return f"Inbound({self.settings.source})"
+
     def deliver(self, raw: bytes) -> None:
         mailbox.Maildir(self.settings.inbox.maildir, factory=None, create=True).add(raw)
 
@@ -86,3 +89,15 @@ def inbound(tmp_path: Path, db_url: str, sessions) -> Inbound:
     except RulesUnavailable:
         rules = None
     return Inbound(settings, sessions, rules)
+
+
+@pytest.fixture
+def fuzz_inbound(tmp_path: Path, sqlite_sessions, sqlite_url: str) -> Inbound:
+    """One SQLite workspace for a whole hypothesis run (examples share it, as mail shares one inbox)."""
+    settings = load_settings(write_inbound_config(tmp_path / "fuzz", sqlite_url))
+    seed_request(sqlite_sessions)
+    try:
+        rules = load_rules(settings.rules_path)
+    except RulesUnavailable:
+        rules = None
+    return Inbound(settings, sqlite_sessions, rules)
