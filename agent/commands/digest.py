@@ -20,8 +20,8 @@ def digest(
     preview: bool = typer.Option(False, "--preview", help="Print the digest (the default when --send is not given)."),
     send: bool = typer.Option(False, "--send", help="Queue it for the operators (once per week unless --since is given)."),
     fmt: str = typer.Option("text", "--format", "-f", help="text or html."),
-    since: Optional[dt.datetime] = typer.Option(None, "--since", formats=["%Y-%m-%d"], help="First day (default: Monday of last week)."),
-    until: Optional[dt.datetime] = typer.Option(None, "--until", formats=["%Y-%m-%d"], help="Day after the last day (default: this week's Monday, or since + 7 days)."),
+    since: Optional[dt.datetime] = typer.Option(None, "--since", formats=["%Y-%m-%d"], help="First day (default: a week before today)."),
+    until: Optional[dt.datetime] = typer.Option(None, "--until", formats=["%Y-%m-%d"], help="Day after the last day (default: today, or since + 7 days)."),
     out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the rendered digest to this file.", dir_okay=False),
 ) -> None:
     """The weekly digest: new replies by label, overdue, due this week, waiting for you, records, campaigns, response times."""

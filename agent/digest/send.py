@@ -19,11 +19,12 @@ from agent.outbox.queue import enqueue
 
 
 def digest_week(settings: Settings, now: dt.datetime) -> tuple[str, dt.date, dt.date]:
-    """The ISO week `now` falls in where the operators are, and the full week before it, which the digest covers."""
+    """The ISO week `now` falls in where the operators are (the once-a-week key) and the seven whole days
+    before today, which the digest covers: Monday to Sunday when it goes out on a Monday (the default), and
+    never days-old news when schedule.digest_day is another day."""
     local = (as_utc(now) or now).astimezone(ZoneInfo(settings.schedule.timezone)).date()
-    year, week, weekday = local.isocalendar()
-    monday = local - dt.timedelta(days=weekday - 1)
-    return f"{year}-W{week:02d}", monday - dt.timedelta(days=7), monday
+    year, week, _ = local.isocalendar()
+    return f"{year}-W{week:02d}", local - dt.timedelta(days=7), local
 
 
 def queue_digest(session: Session, settings: Settings, digest: Digest, now: dt.datetime, *, week: str | None = None) -> Outbox:

@@ -203,11 +203,14 @@ def test_an_empty_week_says_so_in_one_line(lite_sessions: sessionmaker[Session])
     assert subject(d).endswith(": a quiet week")
 
 
-def test_digest_week_is_the_week_before_local_monday() -> None:
+def test_digest_week_is_the_seven_days_before_the_local_day() -> None:
     # Monday 08:00 in Los Angeles is 16:00 UTC; Sunday 23:30 there is already Monday in UTC.
     assert digest_week(SETTINGS, dt.datetime(2025, 3, 10, 16, tzinfo=dt.timezone.utc)) == (
         "2025-W11", SINCE, MONDAY)
     assert digest_week(SETTINGS, dt.datetime(2025, 3, 10, 6, 30, tzinfo=dt.timezone.utc))[0] == "2025-W10"
+    # Sent on a Thursday (schedule.digest_day = "thu"): the seven days before, not last Monday's week.
+    assert digest_week(SETTINGS, dt.datetime(2025, 3, 13, 16, tzinfo=dt.timezone.utc)) == (
+        "2025-W11", dt.date(2025, 3, 6), dt.date(2025, 3, 13))
 
 
 def test_weekly_digest_is_queued_once_per_week_across_restarts(
