@@ -1,0 +1,90 @@
+"""One-sentence phrasings of every label, as many agencies write them: the rules must stay general."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from agent.pipeline.types import ThreadContext, parsed_from_text
+from agent.pipeline.understand import understand
+
+PHRASINGS = {
+"acknowledgment": [
+ "We are in receipt of your request and it has been forwarded to the appropriate department for processing.",
+ "Your request has been entered into our tracking system. You should expect a response within 10 business days.",
+ "This is to confirm that your open records request was received on October 1.",
+ "Thank you for your request. We are working on it and will respond as soon as possible.",
+ "Your FOIA request has been received and assigned to a FOIA specialist.",
+ "The Clerk's office has received the request below and is gathering responsive documents.",
+],
+"extension": [
+ "We will need an additional 30 days to complete your request due to the volume of records.",
+ "The Department is extending the deadline to respond to your request to November 15, 2025.",
+ "Due to staffing shortages, our response will be delayed. We expect to respond by November 30.",
+ "We are unable to respond within the statutory time frame and estimate completion by December 1, 2025.",
+ "Your request will require more time than the five days allowed by law; we anticipate completion within 20 business days.",
+],
+"batch": [
+ "Attached is the first batch of emails. We will send the rest next week.",
+ "This is the third of several productions. More records will be provided on a rolling basis.",
+ "Here is a partial response to your request; the remaining records are being reviewed.",
+ "We are releasing records in phases. Phase 1 is attached.",
+],
+"final_records": [
+ "The records you requested are attached. This completes your request.",
+ "Please find the requested documents attached to this email.",
+ "Enclosed are copies of the records responsive to your request.",
+ "Your request has been fulfilled. The responsive documents can be accessed through the link below.",
+ "Attached is the police report you requested, with personal information redacted.",
+],
+"no_records": [
+ "We have searched our records and found nothing responsive to your request.",
+ "Our search did not produce any responsive documents.",
+ "The Department has no record of the documents you described.",
+ "There are no documents that match your request.",
+ "We do not have any emails meeting your criteria.",
+],
+"denial": [
+ "Your request is denied pursuant to Government Code section 7923.600.",
+ "The records are being withheld under the deliberative process privilege.",
+ "We must deny your request because the records are part of an ongoing investigation.",
+ "The requested documents are exempt and will not be released.",
+ "Access to these records is denied.",
+],
+"fee": [
+ "The cost for these records is $25.00. Please remit payment to the address below.",
+ "There will be a charge of $0.10 per page for 500 pages.",
+ "Please pay the $15 copying fee and we will send the records.",
+ "A deposit of $100 is required before we begin work on your request.",
+ "The estimated fee to process your request is $450.",
+],
+"clarification": [
+ "Could you please clarify what records you are looking for?",
+ "Please provide more specific information so we can locate the records.",
+ "Can you narrow the time frame of your request?",
+ "We need additional information to process your request. Please specify the date of the incident.",
+ "What specific case number or address are you referring to?",
+],
+"portal_redirect": [
+ "Please submit your request using our online form at the link below.",
+ "We only accept public records requests through our GovQA portal.",
+ "You have reached the wrong agency. Please contact the County Clerk for these records.",
+ "Our office does not maintain those records; they are held by the State Police.",
+ "Please resubmit your request via the portal so it can be tracked.",
+],
+"other": [
+ "Your verification code is 123456.",
+ "Message recalled by the sender.",
+ "You have a new secure message. Click here to read it.",
+ "Please see the response we sent you on September 3.",
+],
+}
+
+CASES = [(label, sentence) for label, sentences in PHRASINGS.items() for sentence in sentences]
+
+
+@pytest.mark.parametrize(("label", "sentence"), CASES, ids=[f"{label}-{i}" for i, (label, _) in enumerate(CASES)])
+def test_phrasing(understand_rules, label, sentence):
+    result = understand(parsed_from_text(sentence, date=dt.date(2025, 10, 14)), ThreadContext(), understand_rules)
+    assert result.label == label, result.rules
