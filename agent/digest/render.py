@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jinja2
 
-from agent.digest.build import Digest
+from agent.digest.sections import Digest
 
 # The templates we ship; an operator's rules folder may override either file by name.
 BUNDLED_TEMPLATES = Path(__file__).resolve().parents[2] / "rules" / "templates"

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from agent.compose.message import build_message
 from agent.config import Settings
 from agent.db.models import DigestLog, Outbox
-from agent.digest.build import Digest, build_digest
+from agent.digest.build import build_digest
 from agent.digest.render import render_html, render_text, subject
+from agent.digest.sections import Digest
 from agent.operators.clock import as_utc
 from agent.outbox.queue import enqueue
 
