@@ -25,7 +25,9 @@ _DATE = re.compile(
 _LEAD = re.compile(
     r"(?:on\s+or\s+before|no\s+later\s+than|not\s+later\s+than|\bby|\bbefore|\buntil|\bon|"
     r"(?:estimated|anticipated|expected|target|new|revised|updated)\s+(?:\w+\s+){0,2}date(?:\s+(?:of|is|will\s+be))?(?:\s+now)?|"
-    r"due\s+date(?:\s+(?:of|is))?|date\s+of)\s*:?\s*$",
+    r"due\s+date(?:\s+(?:of|is))?|date\s+of|on\s+or\s+about|around|approximately|"
+    r"(?:close\s+of\s+business|end\s+of\s+(?:the\s+)?day|cob|eod)(?:\s+on)?)\s*:?\s*"
+    r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?$",
     re.I,
 )
 # A promise: the agency says what it will do. Reported speech about earlier letters is not a new promise.

@@ -24,6 +24,9 @@ BASE = dt.date(2025, 2, 20)  # a Thursday
         ("We will need an additional 14 days to respond.", dt.date(2025, 3, 6)),
         ("We expect to finish within two weeks.", dt.date(2025, 3, 6)),
         ("The next installment will be ready on or before 3/1/2025, and the final one by April 4, 2025.", dt.date(2025, 4, 4)),
+        ("We will have the records to you by Friday, March 14, 2025.", dt.date(2025, 3, 14)),
+        ("We expect to respond on or about March 21st, 2025.", dt.date(2025, 3, 21)),
+        ("The records will be ready no later than close of business on 3/10/2025.", dt.date(2025, 3, 10)),
     ],
 )
 def test_promised_dates(text, expected):
