@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from agent.cli import app
-from agent.db.models import DaemonState, Event, Message, Request, ReviewItem
+from agent.db.models import Event, Message, Request, ReviewItem
 from operators.seed import Seeded, Shared, seed
 
 runner = CliRunner()
@@ -146,7 +146,7 @@ def test_explain_by_row_id_and_message_id(shared: Shared) -> None:
 
 
 def test_review_list_orders_by_urgency(shared: Shared) -> None:
-    seeded, config_file = shared.seeded, shared.config
+    config_file = shared.config
     items = json.loads(run(config_file, "review", "list", "--json").stdout)
     assert [i["kind"] for i in items] == ["bounce", "fee", "orphan", "low_confidence"]
     assert items[2]["suggestions"][0]["reference"] == "RA-2025-0003"
