@@ -57,7 +57,8 @@ def requests_table(rows: list[RequestRow]) -> Table:
             Text(r.state, style=STATE_STYLE.get(r.state, "")),
             _d(r.filed),
             due,
-            _d(r.next_action),
+            Text(f"{_d(r.next_action) if r.next_action else ''}\n{r.next_step}".strip() or "—",
+                 style="yellow" if r.next_step.startswith("you:") else ""),
             _d(r.last_reply),
         )
     return table

@@ -40,6 +40,7 @@ class RequestRow:
     next_action: dt.date | None
     last_reply: dt.date | None
     campaign: str | None
+    next_step: str = ""  # what happens next, in a few words: "follow-up 2", "you: fee"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +55,7 @@ class RequestRow:
             "next_action": _iso(self.next_action),
             "last_reply": _iso(self.last_reply),
             "campaign": self.campaign,
+            "next_step": self.next_step,
         }
 
 
@@ -120,10 +122,31 @@ def list_requests(session: Session, filt: RequestFilter, *, today: dt.date, zone
                 next_action=req.next_action_date,
                 last_reply=local_date(max(replies), zone) if replies else None,
                 campaign=req.campaign.name if req.campaign else None,
+                next_step=next_step(req),
             )
         )
     rows.sort(key=lambda r: (r.due is None, r.due or dt.date.max, r.id))
     return rows
+
+
+# When the next move is ours, the date matters less than what to do.
+OUR_MOVE: dict[str, str] = {
+    "draft": "you: send it",
+    "fee_required": "you: fee",
+    "clarification_needed": "you: answer",
+    "portal": "you: portal",
+    "needs_review": "you: review",
+}
+
+
+def next_step(req: Request) -> str:
+    if req.state in OUR_MOVE:
+        return OUR_MOVE[req.state]
+    if req.state == "queued":
+        return "sending"
+    if waiting_on_agency(req.state) and req.next_action_date is not None:
+        return f"follow-up {req.followups_sent + 1}"
+    return ""
 
 
 def find_request(session: Session, ref: str) -> Request:

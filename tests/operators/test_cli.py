@@ -46,6 +46,9 @@ def test_requests_table_and_filters(shared: Shared) -> None:
     assert row["due"] == (seeded.today + dt.timedelta(days=4)).isoformat()  # the extension moved it
     assert row["last_reply"] == (seeded.today - dt.timedelta(days=6)).isoformat()
     assert row["filed"] == (seeded.today - dt.timedelta(days=20)).isoformat()
+    steps = {r["reference"]: r["next_step"] for r in data}
+    assert steps == {"RA-2025-0001": "follow-up 1", "RA-2025-0002": "follow-up 1", "RA-2025-0003": "you: review",
+                     "RA-2025-0004": "you: review", "RA-2025-0005": "", "RA-2025-0006": "you: fee"}
 
     overdue = json.loads(run(config_file, "requests", "--overdue", "--json").stdout)
     # RA-0002's promised date (5 days ago) counts, not its older statutory date; fee-pending RA-0006 is our move.
