@@ -35,17 +35,19 @@ def review_walk(ctx: typer.Context, operator: Optional[str] = OperatorOpt) -> No
         return
     context = app_context(ctx)
     who = operator or review.default_operator()
-    with context.sessions()() as session:
-        ids = [i.id for i in review_queue(session)]
-    if not ids:
-        out.print("Nothing to review.")
-        return
+    shown: set[int] = set()
     try:
-        for n, item_id in enumerate(ids, 1):
-            if not _walk_one(context, item_id, f"{n} of {len(ids)}", who):
-                break
-        else:
-            out.print("End of the queue.")
+        while True:
+            # Read the queue afresh each time: a decision can open a new item (a relabel to "fee"), and
+            # another operator may be walking the same queue.
+            with context.sessions()() as session:
+                left = [i.id for i in review_queue(session) if i.id not in shown]
+            if not left:
+                out.print("End of the queue." if shown else "Nothing to review.")
+                return
+            shown.add(left[0])
+            if not _walk_one(context, left[0], f"{len(shown)} of {len(shown) + len(left) - 1}", who):
+                return
     except (EOFError, KeyboardInterrupt):
         # End of input (a pipe ran dry) or Ctrl-C: every action so far is already committed.
         out.print("\nStopped; decisions made so far are saved.")

@@ -385,3 +385,16 @@ def test_agency_text_is_never_rich_markup(lite_config: Path, lite_sessions: sess
     assert walked.exit_code == 0, walked.output
     shown = run(lite_config, "explain", str(seeded.messages["r3-ack"]))
     assert shown.exit_code == 0 and "[/bold] closing tag" in shown.output
+
+
+def test_review_walk_shows_items_its_own_decisions_open(lite_config: Path, lite_sessions: sessionmaker[Session],
+                                                       today: dt.date) -> None:
+    with lite_sessions.begin() as session:
+        seeded = seed(session, today)
+    # bounce: skip; fee: skip; orphan: skip; low confidence: relabel as a fee -> a new fee item opens; quit there.
+    result = run(lite_config, "review", "--operator", "fay", input="k\nk\nk\nr\nfee\nq\n")
+    assert result.exit_code == 0, result.output
+    assert "4 of 4" in result.output and "5 of 5" in result.output
+    with lite_sessions() as s:
+        assert s.get(Request, seeded.requests["RA-2025-0003"]).state == "fee_required"
+        assert s.get(ReviewItem, seeded.reviews["low"]).state == "done"
