@@ -52,6 +52,9 @@ def _document_attached(features: Features) -> bool:
 
 
 def _records_attached_text(features: Features) -> bool:
+    lowered = features.text.lower()
+    if "attach" not in lowered and "enclos" not in lowered:
+        return False  # the regex needs one of these words; skip the scan
     return records_attached(features.text, ())
 
 
