@@ -208,7 +208,11 @@ class Jobs:
                         result = await result
             except Exception as exc:  # noqa: BLE001 - a failing job is logged and retried next tick, never fatal
                 self.counters["errors"] += 1
-                log.error("%s failed: %s", name, exc, exc_info=True, extra={"job": name})
+                if isinstance(exc, (ConnectionError, TimeoutError)):
+                    # A server restarting or a network blip: expected now and then, retried on the next tick.
+                    log.warning("%s failed, will retry: %s", name, exc, extra={"job": name})
+                else:
+                    log.error("%s failed: %s", name, exc, exc_info=True, extra={"job": name})
                 await asyncio.to_thread(self._publish, name, {"ok": False, "error": f"{type(exc).__name__}: {exc}"}, exc)
                 return None
             if result is None:

@@ -144,6 +144,9 @@ def setup_logging(
     root.addHandler(handler)
     root.setLevel(settings.daemon.log_level)
     # Library chatter at INFO would drown our own lines.
-    for noisy in ("apscheduler", "imapclient", "mail-parser", "mailparser", "aiosmtpd", "mail.log"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    for noisy in ("imapclient", "mail-parser", "mailparser", "aiosmtpd", "mail.log", "alembic"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # "skipped: maximum number of running instances reached" is coalescing doing its job, not a problem;
+    # our jobs catch their own failures, so the scheduler has nothing else to say below ERROR.
+    logging.getLogger("apscheduler").setLevel(max(logging.ERROR, root.level))
     return redactor

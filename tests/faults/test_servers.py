@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,18 @@ async def test_smtp_550_fails_the_row_for_review_without_retrying(send_jobs, smt
         assert s.scalar(select(ReviewItem).where(ReviewItem.request_id == row.request_id)) is not None
     status = json.loads(jobs.settings.daemon.status_file.read_text())
     assert status["queues"]["outbox_failed"] == 1
+
+
+@pytest.mark.dovecot
+def test_idle_wakes_the_poll_long_before_its_interval(tmp_path: Path, sqlite_url, sqlite_sessions, imap_account, smtp_server) -> None:
+    config = write_daemon_config(tmp_path / "cfg", sqlite_url, imap_account, smtp_server, idle=True, ticks=3600)
+    daemon = Daemon(config, "w1", tmp_path / "d.log")
+    try:
+        assert wait_until(daemon.started, 60)
+        time.sleep(1.5)  # the first (start-up) poll has run; the next scheduled one is an hour away
+        seeded = seed(sqlite_sessions, n_out=0, n_in=3)
+        imap_account.append_many(seeded.inbound)
+        assert wait_until(lambda: all_settled(sqlite_sessions, seeded), 20), daemon.log.read_text()[-2000:]
+        assert "poll requested" in daemon.messages()
+    finally:
+        assert daemon.stop() == 0
