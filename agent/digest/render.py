@@ -61,7 +61,7 @@ def render_html(digest: Digest, rules_dir: Path) -> str:
 
 def subject(digest: Digest) -> str:
     summary = "a quiet week" if digest.empty else digest.headline()
-    return f"Records digest {digest.since:%Y-%m-%d} – {digest.last_day:%Y-%m-%d}: {summary}"[:200]
+    return f"Records digest {digest.since:%Y-%m-%d} to {digest.last_day:%Y-%m-%d}: {summary}"[:200]
 
 
 def human_size(n: int) -> str:

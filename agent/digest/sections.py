@@ -114,7 +114,8 @@ class Digest:
         """One line that says what the week held; an empty week says just that."""
         if self.empty:
             return f"A quiet week ({self.since:%b %d} – {self.last_day:%b %d}): no replies, nothing overdue, nothing due, nothing waiting for you."
-        bits = [f"{self.reply_count} new repl{'y' if self.reply_count == 1 else 'ies'}"]
+        n = self.reply_count
+        bits = [f"{n} new repl{'y' if n == 1 else 'ies'}" if n else "no new replies"]
         if self.became_overdue:
             bits.append(f"{len(self.became_overdue)} newly overdue")
         if self.due_soon:

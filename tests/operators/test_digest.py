@@ -232,7 +232,8 @@ def test_weekly_digest_is_queued_once_per_week_across_restarts(
     assert msg.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
     assert msg["Auto-Submitted"] == "auto-generated"
-    assert "6 new replies" in msg["Subject"]
+    assert msg["Subject"] == ("Records digest 2025-03-03 to 2025-03-09: "
+                              "6 new replies, 1 newly overdue, 2 due this week, 4 waiting for you")
     assert "NEW REPLIES (6)" in msg.get_body(("plain",)).get_content()
     assert "Campaign progress" in msg.get_body(("html",)).get_content()
     # Next week is a new week.
