@@ -32,7 +32,11 @@ def make_ssl_context(cfg: ImapSettings) -> ssl.SSLContext:
 
 def is_transient(exc: BaseException) -> bool:
     """Worth retrying: the server went away or is restarting. A bad certificate or password is not."""
-    if isinstance(exc, (ssl.SSLCertVerificationError, LoginError)):
+    if isinstance(exc, LoginError):
+        # "[UNAVAILABLE] Temporary authentication failure": the server's auth process is (re)starting.
+        text = str(exc).upper()
+        return "UNAVAILABLE" in text or "TEMPORARY" in text
+    if isinstance(exc, ssl.SSLCertVerificationError):
         return False
     return isinstance(exc, (OSError, socket.timeout, imaplib.IMAP4.abort, IMAPClientAbortError, EOFError))
 
