@@ -398,3 +398,23 @@ def test_review_walk_shows_items_its_own_decisions_open(lite_config: Path, lite_
     with lite_sessions() as s:
         assert s.get(Request, seeded.requests["RA-2025-0003"]).state == "fee_required"
         assert s.get(ReviewItem, seeded.reviews["low"]).state == "done"
+
+
+def test_confirming_an_escalation_resumes_the_request(lite_config: Path, lite_sessions: sessionmaker[Session],
+                                                      today: dt.date) -> None:
+    from agent.requests import lifecycle
+
+    with lite_sessions.begin() as session:
+        seeded = seed(session, today)
+        req = session.get(Request, seeded.requests["RA-2025-0001"])
+        lifecycle.fire(session, req, "escalate", cause="timer", actor="scan")  # what the follow-up scan does
+        item = ReviewItem(kind="escalation", request_id=req.id, reason="3 follow-ups and still nothing",
+                          suggestions=["appeal", "call", "close"])
+        session.add(item)
+        session.flush()
+        item_id = item.id
+    shown = run(lite_config, "review", input="k\nq\n")  # the bounce first, then the escalation
+    assert "options" in shown.output and "appeal, call, close" in shown.output
+    result = run(lite_config, "review", "confirm", str(item_id), "--operator", "gus")
+    assert result.exit_code == 0, result.output
+    assert "RA-2025-0001 is now extended" in result.output
