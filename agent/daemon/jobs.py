@@ -10,8 +10,9 @@ import inspect
 import logging
 import os
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,6 +64,27 @@ def report_dict(report: Any) -> dict[str, Any]:
 
 def _plain(value: Any) -> bool:
     return isinstance(value, (int, float, str, bool, type(None), list, tuple, dict))
+
+
+class StoppableInbox:
+    """The inbox as poll_once sees it, except that no new batch starts once the daemon is stopping.
+
+    So SIGTERM waits for the batch in hand (archived, recorded and processed together), not for a
+    whole backlog; the rest is fetched after the restart, from the checkpoint.
+    """
+
+    def __init__(self, inbox: Any, stopping: threading.Event) -> None:
+        self._inbox = inbox
+        self._stopping = stopping
+
+    def batches(self, checkpoint: Any) -> Iterator[Any]:
+        for batch in self._inbox.batches(checkpoint):
+            yield batch
+            if self._stopping.is_set():
+                return
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inbox, name)
 
 
 class Tracker:
@@ -118,6 +140,8 @@ class Jobs:
         # Set by the runner: brings a job forward (e.g. send at once what a scan just queued).
         self.nudge: Callable[[str], None] = lambda job_id: None
         self.next_times: Callable[[], dict[str, str | None]] = dict
+        # Set when TERM/INT arrives: jobs finish the unit in hand and start no new one.
+        self.stopping = threading.Event()
         self._running_ids: set[str] = set()
         self._again: set[str] = set()
         self.counters: dict[str, int] = {"polls": 0, "sends": 0, "scans": 0, "digests": 0, "errors": 0}
@@ -164,7 +188,8 @@ class Jobs:
         if self._inbox is None:
             self._inbox = open_inbox(self.settings)
         try:
-            report = poll_once(self.settings, self.sessions, self._inbox, rules=self.rules.current, now=self.clock)
+            inbox = StoppableInbox(self._inbox, self.stopping)
+            report = poll_once(self.settings, self.sessions, inbox, rules=self.rules.current, now=self.clock)
         except BaseException:
             # A broken connection is reopened next tick (with the inbox's own backoff).
             self.close_inbox()

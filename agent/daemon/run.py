@@ -92,6 +92,7 @@ async def serve(jobs: Jobs, signals: Signals | None = None) -> int:
                 jobs.request("poll")
         log.info("stopping: finishing the work in hand", extra={"signal": signals.stop_signal, "busy": jobs.tracker.busy})
         # Pause first so no new run starts, then wait for runs in flight: the asyncio executor would cancel them.
+        jobs.stopping.set()
         scheduler.pause()
         await jobs.tracker.wait_idle()
         scheduler.shutdown(wait=True)

@@ -102,3 +102,25 @@ async def test_a_request_during_a_run_is_not_lost(sqlite_url, make_settings) -> 
         scheduler.shutdown(wait=True)
         await asyncio.sleep(0)
         jobs.close()
+
+
+def test_stopping_inbox_finishes_the_batch_in_hand_and_starts_no_other() -> None:
+    import threading
+
+    from agent.daemon.jobs import StoppableInbox
+
+    class Inbox:
+        account, folder = "default", "INBOX"
+
+        def batches(self, checkpoint):
+            for n in range(5):
+                yield [n]
+
+    stopping = threading.Event()
+    seen = []
+    for batch in StoppableInbox(Inbox(), stopping).batches(None):
+        seen.append(batch)
+        if len(seen) == 2:
+            stopping.set()  # TERM arrives while the second batch is processed
+    assert seen == [[0], [1]]
+    assert StoppableInbox(Inbox(), stopping).folder == "INBOX"
