@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from inbound_helpers import EML, mail
 
 from agent.mail.parse import ParseError, normalize_message_id, parse
@@ -157,3 +159,34 @@ def test_unusable_bytes_raise_parse_error(raw: bytes) -> None:
 )
 def test_normalize_message_id(value: str | None, expected: str | None) -> None:
     assert normalize_message_id(value) == expected
+
+
+_SAMPLES = [p.read_bytes() for p in sorted(EML.glob("*.eml"))]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sample=st.sampled_from(_SAMPLES),
+    cuts=st.lists(st.tuples(st.integers(0, 4000), st.binary(max_size=8)), max_size=6),
+)
+def test_damaged_mail_parses_or_raises_parse_error_only(sample: bytes, cuts: list[tuple[int, bytes]]) -> None:
+    raw = bytearray(sample)
+    for position, junk in cuts:  # splice junk bytes into real mail: truncation, NULs, stray boundaries
+        position %= max(len(raw), 1)
+        raw[position : position + len(junk)] = junk
+    try:
+        msg = parse(bytes(raw))
+    except ParseError:
+        return
+    assert isinstance(msg.text, str) and "\x00" not in msg.subject
+    for att in msg.attachments:
+        assert "/" not in att.filename and "\x00" not in att.filename
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=2000))
+def test_arbitrary_bytes_never_crash_the_parser(raw: bytes) -> None:
+    try:
+        parse(raw)
+    except ParseError:
+        pass
