@@ -208,7 +208,7 @@ class Jobs:
         if scan_once is None:
             return self._missing("scan", "agent.followups.scan")
         today = self.clock().astimezone(self.tz).date()
-        return report_dict(scan_once(self.sessions, self.settings, today=today))
+        return report_dict(scan_once(self.sessions, self.settings, today=today, now=self.clock()))
 
     def _digest_sync(self) -> dict[str, Any] | None:
         queue_weekly_digest = stage("agent.digest.send", "queue_weekly_digest")
