@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.pipeline.extract import records_attached
+from agent.pipeline.model import NaiveBayes, load_model
 from agent.pipeline.prefilter import FastPattern, fast_patterns
 from agent.pipeline.rules import RulesError, check_choice, compile_pattern, load_toml, require, rule_tables
 from agent.pipeline.types import LABELS, AttachmentInfo, MessageKind
@@ -95,6 +96,8 @@ class ClassifyRules:
     policies: dict[str, LabelPolicy]
     fallback_score: float = 2.0  # weaker evidence than any threshold still names a label, for review
     fallback_confidence: float = 0.5
+    model: NaiveBayes | None = None  # last resort when no rule has evidence (rules/examples.jsonl)
+    model_confidence: float = 0.45
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,9 @@ def load_classify_rules(rules_dir: Path) -> ClassifyRules:
             raise RulesError(path, f"settings.{key}", "must be a non-negative number")
     if fallback_confidence > 1:
         raise RulesError(path, "settings.fallback_confidence", "must be at most 1")
-    return ClassifyRules(tuple(rules), policies, float(fallback_score), float(fallback_confidence))
+    return ClassifyRules(
+        tuple(rules), policies, float(fallback_score), float(fallback_confidence), model=load_model(Path(rules_dir))
+    )
 
 
 def prepare_text(*parts: str) -> str:
@@ -184,6 +189,12 @@ def classify(features: Features, rules: ClassifyRules) -> Decision:
             # Some evidence, not enough to act on: name the label but leave the decision to a person.
             fired.append("fallback.weak_evidence")
             return Decision(weak[0][0], rules.fallback_confidence, tuple(fired), ordered)
+        # No rule has evidence: the word model may still recognise the message, never above review level.
+        automated = features.kind != "reply" or any(r.startswith("other.") for r in fired)
+        guess = rules.model.predict(features.text) if rules.model is not None and not automated else None
+        if guess is not None and guess != "other":
+            fired.append("model.naive_bayes")
+            return Decision(guess, rules.model_confidence, tuple(fired), ordered)
         # Nothing we recognise: call it other, with a confidence low enough to go to review.
         confidence = 0.35 if scores else 0.4
         return Decision("other", confidence, tuple(fired), ordered)
