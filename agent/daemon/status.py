@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from agent.db.models import DaemonState, Message, Outbox, ReviewItem
@@ -24,20 +26,30 @@ MAX_ERRORS = 20
 
 
 def publish(session: Session, name: str, value: dict[str, Any]) -> None:
-    """Upsert one named fact in the caller's transaction (a get-then-set: each name has one writer at a time)."""
-    row = session.get(DaemonState, name)
+    """Upsert one named fact in the caller's transaction; two daemons writing the same name never collide."""
     value = json.loads(json.dumps(value, default=_json_default))
-    if row is None:
-        session.add(DaemonState(name=name, value=value, updated_at=utcnow()))
-    else:
-        row.value = value
-        row.updated_at = utcnow()
-    session.flush()
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
+    if insert is None:
+        row = session.get(DaemonState, name)
+        if row is None:
+            session.add(DaemonState(name=name, value=value, updated_at=utcnow()))
+        else:
+            row.value, row.updated_at = value, utcnow()
+        session.flush()
+        return
+    stmt = insert(DaemonState).values(name=name, value=value, updated_at=utcnow())
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[DaemonState.name],
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+        )
+    )
 
 
 def record_error(session: Session, job: str, message: str, *, now: dt.datetime | None = None) -> None:
     """Keep the last few failures, newest first, so an operator sees what went wrong without reading logs."""
-    row = session.get(DaemonState, "errors")
+    row = session.get(DaemonState, "errors", populate_existing=True)
     items = list((row.value or {}).get("items", [])) if row else []
     items.insert(0, {"at": (now or utcnow()).isoformat(), "job": job, "error": message[:500]})
     publish(session, "errors", {"count": int((row.value or {}).get("count", 0) if row else 0) + 1, "items": items[:MAX_ERRORS]})
@@ -58,7 +70,7 @@ def queue_sizes(session: Session) -> dict[str, int]:
 
 def snapshot(session: Session) -> dict[str, Any]:
     """Every DaemonState row as {name: value}, plus when each was written."""
-    rows = session.scalars(select(DaemonState)).all()
+    rows = session.scalars(select(DaemonState).execution_options(populate_existing=True)).all()
     return {r.name: {**(r.value or {}), "updated_at": _iso(r.updated_at)} for r in rows}
 
 
