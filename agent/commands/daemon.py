@@ -35,13 +35,16 @@ def run(
         check_secrets(settings)
     except ConfigError as exc:
         fail(str(exc))
-    setup_logging(settings)
-    # The schema must be current before any job touches it; at head this is a no-op.
-    migrate.upgrade(app.engine())
+    redactor = setup_logging(settings)
+    try:
+        # The schema must be current before any job touches it; at head this is a no-op.
+        migrate.upgrade(app.engine())
+    except Exception as exc:  # noqa: BLE001 - no database, no daemon: say why in one line
+        fail(redactor.redact(f"cannot prepare the database: {type(exc).__name__}: {exc}".splitlines()[0]), EXIT_FAILURE)
     try:
         jobs = build_jobs(settings, worker_id=worker_id)
     except Exception as exc:  # noqa: BLE001 - e.g. invalid rules: refuse to start, say why
-        fail(f"cannot start: {exc}")
+        fail(redactor.redact(f"cannot start: {exc}"))
     code = asyncio.run(run_once(jobs) if once else serve(jobs))
     raise typer.Exit(code)
 

@@ -93,3 +93,18 @@ def test_no_secret_reaches_the_log(secret_settings) -> None:
 def test_redactor_handles_overlapping_and_short_values() -> None:
     red = SecretRedactor(["abcdef", "abc", "x"])
     assert red.redact("abcdef abc x") == f"{REDACTED} {REDACTED} x"
+
+
+def test_run_without_a_database_fails_in_one_line_without_the_password(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "postgresql://agent:{DB_PW}@127.0.0.1:1/nope"\n', encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "agent", "--config", str(config), "run", "--once"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 1
+    assert "cannot prepare the database" in proc.stderr
+    assert DB_PW not in proc.stderr + proc.stdout
+    assert "Traceback" not in proc.stderr
