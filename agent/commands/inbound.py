@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from agent.commands._context import EXIT_FAILURE, app_context, fail, out
 from agent.config import ConfigError
+from agent.daemon.locks import poller_lock
 from agent.inbound.context import InboundContext
 from agent.inbound.poll import PollReport, poll_once, watch
 from agent.inbound.reprocess import reprocess, select_rows
@@ -53,9 +54,14 @@ def poll(
     app = app_context(ctx)
     settings = app.settings()
     rules = _load_rules(ctx)
+    # On PostgreSQL several daemons may share the database: only the holder of the inbox lock polls.
+    lock = poller_lock(app.engine(), settings.inbox.account)
+    if not lock.acquire():
+        fail("another agent is polling this inbox right now (a running daemon?); try again later", EXIT_FAILURE)
     try:
         inbox = open_inbox(settings)
     except (InboxError, ConfigError) as exc:
+        lock.release()
         fail(str(exc))
     try:
         if once:
@@ -76,6 +82,7 @@ def poll(
         fail(str(exc), EXIT_FAILURE)
     finally:
         inbox.close()
+        lock.release()
 
 
 def _print_if_new(report: PollReport) -> None:
