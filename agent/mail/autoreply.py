@@ -38,8 +38,11 @@ def detect_kind(
         return "bounce"
     if _BOUNCE_SUBJECT.search(subject.strip()) and not from_addr:
         return "bounce"
-    auto_submitted = values.get("auto-submitted", "no")
-    if auto_submitted and auto_submitted != "no":
+    # RFC 3834: "auto-replied" is a vacation-style answer. "auto-generated" is any machine-made mail,
+    # and records portals stamp their acknowledgments and extension notices with it: those are the
+    # agency's real answers, so that value alone does not make an auto-reply.
+    auto_submitted = values.get("auto-submitted", "no").split(";")[0].strip()
+    if auto_submitted.startswith("auto-replied"):
         return "auto_reply"
     if names & {"x-autoreply", "x-autorespond"}:
         return "auto_reply"

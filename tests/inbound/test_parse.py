@@ -141,6 +141,14 @@ def test_auto_submitted_no_is_a_person() -> None:
     assert parse(mail(headers={"Auto-Submitted": "no"})).kind == "reply"
 
 
+def test_portal_notices_marked_auto_generated_are_still_answers() -> None:
+    # GovQA-style acknowledgments are machine-made but are the agency's answer (RFC 3834 "auto-generated").
+    assert parse(mail(subject="Request CRM-25-191 received", headers={"Auto-Submitted": "auto-generated"})).kind == "reply"
+    assert parse(mail(headers={"Auto-Submitted": "auto-replied; owner-email=x@y"})).kind == "auto_reply"
+    vacation = mail(subject="Out of Office", headers={"Auto-Submitted": "auto-generated"})
+    assert parse(vacation).kind == "auto_reply"
+
+
 def test_no_message_id() -> None:
     msg = load("no_message_id.eml")
     assert msg.message_id is None
