@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.config import Settings
 from agent.daemon import status
+from agent.daemon.inflight import StoppableInbox, Tracker
 from agent.daemon.locks import PollerLock, poller_lock
 from agent.daemon.ruleset import RuleSet
 
@@ -64,52 +65,6 @@ def report_dict(report: Any) -> dict[str, Any]:
 
 def _plain(value: Any) -> bool:
     return isinstance(value, (int, float, str, bool, type(None), list, tuple, dict))
-
-
-class StoppableInbox:
-    """The inbox as poll_once sees it, except that no new batch starts once the daemon is stopping.
-
-    So SIGTERM waits for the batch in hand (archived, recorded and processed together), not for a
-    whole backlog; the rest is fetched after the restart, from the checkpoint.
-    """
-
-    def __init__(self, inbox: Any, stopping: threading.Event) -> None:
-        self._inbox = inbox
-        self._stopping = stopping
-
-    def batches(self, checkpoint: Any) -> Iterator[Any]:
-        for batch in self._inbox.batches(checkpoint):
-            yield batch
-            if self._stopping.is_set():
-                return
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inbox, name)
-
-
-class Tracker:
-    """Counts jobs in flight so shutdown can wait for them: APScheduler's asyncio executor would cancel them."""
-
-    def __init__(self) -> None:
-        self._running: dict[str, int] = {}
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    def enter(self, job: str) -> None:
-        self._running[job] = self._running.get(job, 0) + 1
-        self._idle.clear()
-
-    def leave(self, job: str) -> None:
-        self._running[job] -= 1
-        if not any(self._running.values()):
-            self._idle.set()
-
-    @property
-    def busy(self) -> list[str]:
-        return [job for job, n in self._running.items() if n]
-
-    async def wait_idle(self) -> None:
-        await self._idle.wait()
 
 
 class Jobs:

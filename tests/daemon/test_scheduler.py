@@ -107,7 +107,7 @@ async def test_a_request_during_a_run_is_not_lost(sqlite_url, make_settings) -> 
 def test_stopping_inbox_finishes_the_batch_in_hand_and_starts_no_other() -> None:
     import threading
 
-    from agent.daemon.jobs import StoppableInbox
+    from agent.daemon.inflight import StoppableInbox
 
     class Inbox:
         account, folder = "default", "INBOX"
