@@ -11,6 +11,7 @@ Last line: raw_msgs_per_s=N pipeline_msgs_per_s=N ratio=X idle_poll_ms=X n=N
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import random
 import shutil
@@ -22,7 +23,6 @@ import uuid
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-import datetime as dt
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -125,9 +125,12 @@ def database_url(kind: str, work: Path) -> tuple[str, str | None]:
     if kind == "sqlite":
         return f"sqlite:///{work / 'bench.db'}", None
     name = f"ra_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - say what is missing instead of a driver traceback
+        raise SystemExit(f"PostgreSQL not reachable at {PG_ADMIN} (set AGENT_TEST_PG): {exc}".splitlines()[0]) from None
     admin.dispose()
     return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", name
 
