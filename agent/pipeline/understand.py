@@ -75,7 +75,8 @@ def _understand(msg: ParsedMessage, context: ThreadContext, rules: UnderstandRul
     text = prepare_text(msg.subject, body, learned if cleaned.text else "", msg.attachment_text)
     decision = classify(Features(text=text, kind=msg.kind, attachments=msg.attachments), rules.classify)
 
-    facts_text = "\n".join(p for p in (body, msg.attachment_text) if p)
+    # A portal's standard notice folded as learned boilerplate still carries this message's dates and links.
+    facts_text = "\n".join(p for p in (body, learned if cleaned.text else "", msg.attachment_text) if p)
     promised: dt.date | None = None
     if decision.label not in _NO_PROMISE_LABELS:
         base = msg.date.date() if msg.date else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 
 from sqlalchemy import select
 
@@ -77,3 +79,15 @@ def test_orphans_get_domain_knowledge_only(sessions):
         context = build_thread_context(session, None, DOMAIN)
         assert context.earlier_texts == () and context.our_texts == ()
         assert build_thread_context(session, 99999, DOMAIN).earlier_texts == ()
+
+
+def test_learned_notice_still_gives_its_date(understand_rules):
+    from agent.pipeline.types import ThreadContext
+    from agent.pipeline.units import fingerprint
+
+    notice = "We will provide the records on or before 03/14/2025."
+    context = ThreadContext(domain_fingerprints=frozenset({fingerprint(notice)}))
+    msg = parsed_from_text(f"Dear requester,\n\n{notice}", from_addr=f"x@{DOMAIN}", date=dt.date(2025, 3, 1))
+    result = understand(msg, context, understand_rules)
+    assert notice not in result.cleaned_text
+    assert result.expected_date == dt.date(2025, 3, 14)
