@@ -24,7 +24,11 @@ def run(
         "instead of after the lease runs out.",
     ),
 ) -> None:
-    """Run the daemon: poll the inbox, send the outbox, scan deadlines, send the weekly digest."""
+    """Run the daemon: poll the inbox, send the outbox, scan deadlines, send the weekly digest.
+
+    Signals: TERM/INT finish the job in hand and exit 0; HUP reloads rules/ (a broken rule keeps the
+    old set); USR1 polls the inbox now. Logs are JSON lines when stderr is not a terminal.
+    """
     from agent.daemon.logging_setup import setup_logging
     from agent.daemon.run import build_jobs, run_once, serve
     from agent.db import migrate
