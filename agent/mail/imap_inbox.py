@@ -19,6 +19,8 @@ from agent.mail.inbox import Checkpoint, Fetched, Inbox, InboxConnectionError, I
 
 log = logging.getLogger(__name__)
 FETCH_ITEM = b"BODY[]"
+# Memory bound per FETCH: batch_size counts messages, this caps their bytes (25 MB letters exist).
+MAX_BATCH_BYTES = 64 * 1024 * 1024
 
 
 def make_ssl_context(cfg: ImapSettings) -> ssl.SSLContext:
@@ -57,6 +59,7 @@ class ImapInbox(Inbox):
         account: str = "default",
         poll_seconds: float = 60.0,
         reconnect_seconds: float = 60.0,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
         client_factory: Callable[..., IMAPClient] = IMAPClient,
     ) -> None:
         self.cfg = cfg
@@ -64,6 +67,7 @@ class ImapInbox(Inbox):
         self.folder = cfg.folder
         self.poll_seconds = poll_seconds
         self.reconnect_seconds = reconnect_seconds
+        self.max_batch_bytes = max_batch_bytes
         self._factory = client_factory
         self._client: IMAPClient | None = None
         self.uidvalidity: int | None = None
@@ -144,25 +148,43 @@ class ImapInbox(Inbox):
         uids = self.new_uids(checkpoint)
         uidvalidity = self.uidvalidity
         for start in range(0, len(uids), self.cfg.batch_size):
-            chunk = uids[start : start + self.cfg.batch_size]
-            try:
+            for chunk in self._by_size(uids[start : start + self.cfg.batch_size]):
                 # BODY.PEEK[]: reading must never mark the agency's mail as seen for the people who share the box.
-                response = self.connect().fetch(chunk, ["BODY.PEEK[]"])
-            except Exception as exc:
-                if is_session_failure(exc):
-                    raise self._drop(exc) from exc
-                raise
-            batch = [
-                Fetched(raw=bytes(response[uid][FETCH_ITEM]), uid=uid, uidvalidity=uidvalidity)
-                for uid in chunk
-                if uid in response and FETCH_ITEM in response[uid]
-            ]
-            if len(batch) < len(chunk):
-                # Expunged between SEARCH and FETCH (another client deleted it): nothing left to fetch.
-                missing = sorted(set(chunk) - {item.uid for item in batch})
-                log.warning("imap: %d UID(s) vanished before FETCH: %s", len(missing), missing[:20])
-            if batch:
-                yield batch
+                response = self._call(lambda c=chunk: self.connect().fetch(c, ["BODY.PEEK[]"]))
+                batch = [
+                    Fetched(raw=bytes(response[uid][FETCH_ITEM]), uid=uid, uidvalidity=uidvalidity)
+                    for uid in chunk
+                    if uid in response and FETCH_ITEM in response[uid]
+                ]
+                if len(batch) < len(chunk):
+                    # Expunged between SEARCH and FETCH (another client deleted it): nothing left to fetch.
+                    missing = sorted(set(chunk) - {item.uid for item in batch})
+                    log.warning("imap: %d UID(s) vanished before FETCH: %s", len(missing), missing[:20])
+                if batch:
+                    yield batch
+
+    def _by_size(self, uids: list[int]) -> Iterator[list[int]]:
+        """Split a batch so one FETCH never holds more than max_batch_bytes (a few huge PDFs, not 500)."""
+        sizes = self._call(lambda: self.connect().fetch(uids, ["RFC822.SIZE"]))
+        chunk: list[int] = []
+        total = 0
+        for uid in uids:
+            size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
+            if chunk and total + size > self.max_batch_bytes:
+                yield chunk
+                chunk, total = [], 0
+            chunk.append(uid)
+            total += size
+        if chunk:
+            yield chunk
+
+    def _call(self, operation: Callable[[], Any]) -> Any:
+        try:
+            return operation()
+        except Exception as exc:
+            if is_session_failure(exc):
+                raise self._drop(exc) from exc
+            raise
 
     # -- waiting ----------------------------------------------------------------------------
     def wait_for_mail(self, timeout: float) -> bool:

@@ -98,6 +98,18 @@ def test_small_batches_cover_everything(tmp_path: Path, sqlite_sessions, sqlite_
     env.inbox.close()
 
 
+def test_batches_are_bounded_by_bytes_too(imap_account, imap_password: str) -> None:  # type: ignore[no-untyped-def]
+    from inbound_helpers import imap_settings
+
+    imap_account.append_many([mail(subject=f"s{i}", body="x" * 3000) for i in range(5)])
+    inbox = ImapInbox(imap_settings(imap_account).imap, max_batch_bytes=7000)
+    try:
+        sizes = [len(batch) for batch in inbox.batches(Checkpoint())]
+    finally:
+        inbox.close()
+    assert sizes == [2, 2, 1]  # two ~3.3 KB messages per FETCH, never more
+
+
 def test_same_message_delivered_twice(imap_env: ImapEnv) -> None:
     raw = mail(message_id="<twice@beverlyhills.org>")
     imap_env.account.append(raw)
