@@ -110,6 +110,18 @@ def _signature_marks(units: list[Unit], rules: CleanRules) -> set[int]:
                 index += 1
             continue
         index += 1
+    # A name-and-title block closing the message without a sign-off ("Melissa Robinson / Records Supervisor").
+    tail: list[int] = []
+    end = len(units) - 1
+    while end > 0 and (end in marked or any(p.search(units[end].text) for _, p in rules.disclaimers)):
+        end -= 1  # step over a signature or disclaimer already found below ("Sent from my phone")
+    for index in range(end, 0, -1):
+        text = units[index].text
+        if index in marked or len(text.split()) > 6 or re.search(r"[.?!:;]$|\$", text):
+            break
+        tail.append(index)
+    if len(tail) >= 2:
+        marked.update(tail)
     return marked
 
 

@@ -132,3 +132,15 @@ def test_reprocessing_does_not_fold_a_message_against_itself(rules):
     stored = "\n\n".join([first.text] + [f.text for f in first.folded])
     again = clean(body, ThreadContext(earlier_texts=(stored,)), rules)
     assert again.text == first.text
+
+
+def test_name_block_without_signoff_is_a_signature(rules):
+    body = (
+        "The estimated cost is $350.00.\n\nThank you for your patience.\n\nMelissa Robinson\n\nRecords Supervisor\n\n"
+        "Sent from my Verizon, Samsung Galaxy smartphone"
+    )
+    result = clean(body, ThreadContext(), rules)
+    assert result.text == "The estimated cost is $350.00.\n\nThank you for your patience."
+    # Short answer lines ending in a full stop are content, not a signature.
+    answers = "Hits during 2019:\n\nFive.\n\nHits during 2020:\n\nFour."
+    assert clean(answers, ThreadContext(), rules).text == answers
