@@ -17,7 +17,7 @@ _MONTH = re.compile(
 _NON_WORD = re.compile(r"[^a-z]+")
 # A line ending like a sentence (or a short line) stands alone; a long line without an end was hard-wrapped.
 _SENTENCE_END = re.compile(
-    r"(?:[.:;!?)\]\"”’|]|\b(?:thank\s+you|thanks|regards|sincerely|best|respectfully|cordially),)\s*$", re.I
+    r"(?:[.:;!?)\]\"”’|]|\b(?:thank\s+you|thanks|regards|sincerely|best|respectfully|cordially|faithfully),)\s*$", re.I
 )
 # Portals glue a footer address to the next greeting ("... CA 90210 Dear Joey Scott,").
 _GLUED_GREETING = re.compile(r"(?<=\d{5})\s+(?=(?:Dear|Hello|Hi|Greetings|Good (?:morning|afternoon|evening))\b)")

@@ -144,3 +144,9 @@ def test_name_block_without_signoff_is_a_signature(rules):
     # Short answer lines ending in a full stop are content, not a signature.
     answers = "Hits during 2019:\n\nFive.\n\nHits during 2020:\n\nFour."
     assert clean(answers, ThreadContext(), rules).text == answers
+
+
+@pytest.mark.parametrize("signoff", ["With regards,", "Best regards,", "Respectfully submitted,", "Yours sincerely,", "Cheers,"])
+def test_signoffs(rules, signoff):
+    body = f"Your request has been received.\n\n{signoff}\nThe Clerk's Office\nThis message concerns request CRM-26-441.\n200 Wharf Street"
+    assert clean(body, ThreadContext(), rules).text == "Your request has been received."
