@@ -186,7 +186,54 @@ EVEN_MORE = {
 ],
 }
 
-CASES = [(label, sentence) for table in (PHRASINGS, MORE, EVEN_MORE) for label, sentences in table.items() for sentence in sentences]
+# A fourth round, written with the word model in place (20 of 23 passed before the rules were widened).
+FOURTH = {
+"acknowledgment": [
+ "The Records Division is in possession of your request and it is being worked on.",
+ "Request logged. Reference number is PD-25-0456. A records clerk will contact you.",
+ "We will do our best to get you the information within the time required by law.",
+],
+"extension": [
+ "Given the number of records involved, we will need until December 15 to respond.",
+ "Our review is ongoing and we require an additional 20 business days under the statute.",
+ "We expect the review to take several more weeks; the new estimated date is January 30, 2026.",
+],
+"batch": [
+ "Below is a link to the first group of documents. More will be sent when available.",
+ "This email contains installment three of five.",
+],
+"final_records": [
+ "Attached you'll find everything we located that is responsive to your request.",
+ "Records responsive to your request have been provided via the secure file transfer link below.",
+ "The incident report you requested is attached with redactions under RCW 42.56.240.",
+],
+"no_records": [
+ "Our agency does not maintain any records related to that incident.",
+ "A search of our database revealed no matching records.",
+],
+"denial": [
+ "These records are closed to public inspection under KRS 61.878(1)(h).",
+ "Your request for the 911 audio is respectfully declined pursuant to state law.",
+],
+"fee": [
+ "There is a $10 research fee and copies are $1 per page; please send $24 to proceed.",
+ "Your invoice for $58.25 is attached. Records will be sent upon payment.",
+],
+"clarification": [
+ "Please let us know the specific time period you want searched.",
+ "Could you provide the report number or the date the incident occurred?",
+],
+"portal_redirect": [
+ "Please direct all public records requests to the City Clerk's office at clerk@town.gov.",
+ "Your request has been received by the wrong department; please re-send it to the Sheriff's Office.",
+],
+"other": [
+ "Karen Perez has recalled this message.",
+ "Your access code for the FOIA portal is 556677.",
+],
+}
+
+CASES = [(label, sentence) for table in (PHRASINGS, MORE, EVEN_MORE, FOURTH) for label, sentences in table.items() for sentence in sentences]
 
 
 @pytest.mark.parametrize(("label", "sentence"), CASES, ids=[f"{label}-{i}" for i, (label, _) in enumerate(CASES)])
