@@ -163,9 +163,14 @@ def load_classify_rules(rules_dir: Path) -> ClassifyRules:
     )
 
 
+_LONG_TOKEN = re.compile(r"\S{%d,}" % 80)
+
+
 def prepare_text(*parts: str) -> str:
-    """One line of text for the patterns: curly quotes straightened, whitespace collapsed."""
-    return _SPACE.sub(" ", " \n ".join(p for p in parts if p).translate(_QUOTES)).strip()
+    """One line of text for the patterns: curly quotes straightened, whitespace collapsed, and runs of
+    non-space longer than any word cut short (a base64 blob in a body must not make a pattern quadratic)."""
+    text = _SPACE.sub(" ", " \n ".join(p for p in parts if p).translate(_QUOTES)).strip()
+    return _LONG_TOKEN.sub(lambda m: m.group(0)[:80], text)
 
 
 def classify(features: Features, rules: ClassifyRules) -> Decision:

@@ -11,6 +11,7 @@ from agent.pipeline.prefilter import Clauses, may_match, required_literals
 
 # mail-parser-reply builds its header regex lazily per message; build it once and reuse the compiled pattern.
 _LIBRARY_HEADERS: re.Pattern[str] = EmailMessage(text="", languages=["en"]).HEADER_REGEX
+LIBRARY_SCAN_CHARS = 60_000
 _HEADER_LINE = re.compile(r"^[>\s*]*(from|sent|to|subject|date|cc|organization)\s*:", re.I | re.M)
 _QUOTED_LINE = re.compile(r"^[ \t]*>")
 
@@ -40,7 +41,9 @@ def quote_start(text: str, markers: Sequence[re.Pattern[str]], header_names: Seq
     """Offset where the quoted part starts, or None; a cut that would leave nothing above it is refused."""
     cuts: list[int] = []
     lowered = text.lower()
-    headers = _LIBRARY_HEADERS.finditer(text) if _MAYBE_QUOTED.search(text) else ()
+    # The library's "On ... wrote:" pattern backtracks badly on huge lines: give it a bounded prefix.
+    head = text[:LIBRARY_SCAN_CHARS]
+    headers = _LIBRARY_HEADERS.finditer(head) if _MAYBE_QUOTED.search(head) else ()
     for match in headers:
         chunk = match.group(0)
         if re.search(r"wrote:\s*$", chunk) or "original message" in chunk.lower():

@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|\(\s*https?://[^)]*\)", re.I)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_NUMBERISH = re.compile(r"[A-Za-z]*\d[\w/.,:-]*")
+# Bounded repeats: an unbounded run before a required character is quadratic on a long token (base64, "xxxx…").
+_EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+")
+_NUMBERISH = re.compile(r"\b[A-Za-z]{0,12}\d[\w/.,:-]*")
 _MONTH = re.compile(
     r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
     r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?",

@@ -61,3 +61,22 @@ def test_understand_never_raises(understand_rules, text, subject):
     result = understand(parsed_from_text(text, subject=subject, date=dt.date(2025, 1, 2)), ThreadContext(), understand_rules)
     assert result.label in LABELS
     assert "error.understand" not in result.rules
+
+
+def test_huge_and_pathological_bodies_stay_linear(understand_rules):
+    import base64
+    import random
+    import time
+
+    blob = base64.b64encode(random.Random(7).randbytes(60_000)).decode()
+    bodies = [
+        "x" * 100_000,
+        "a." * 50_000,
+        "a.b+" * 25_000,
+        "On " + "a" * 50_000 + " wrote:",
+        "The records are held by the county. " + blob + " records are attached",
+    ]
+    for body in bodies:
+        started = time.thread_time()
+        understand(parsed_from_text(body), ThreadContext(earlier_texts=(body[:10_000],)), understand_rules)
+        assert time.thread_time() - started < 3.0, body[:20]
