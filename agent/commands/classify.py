@@ -11,9 +11,9 @@ import typer
 from rich.table import Table
 
 from agent.commands._context import EXIT_FAILURE, app_context, fail, out
-from agent.pipeline.evaluation import evaluate, prediction_json, read_rows, understand_row
+from agent.pipeline.evaluation import corpus_label, evaluate, prediction_json, read_rows, understand_row
 from agent.pipeline.rules import RulesError
-from agent.pipeline.types import ThreadContext, Understanding
+from agent.pipeline.stage_data import ThreadContext, Understanding
 from agent.pipeline.understand import UnderstandRules, load_understand_rules, understand
 
 DEFAULT_THRESHOLD = 0.6
@@ -121,7 +121,7 @@ def register(app: typer.Typer) -> None:
             matrix.add_row(gold, *(str(report.confusion.get((gold, p), 0) or ".") for p in report.labels))
         out.print(matrix)
         for row, result in zip(rows, results):
-            if result.label != row.get("label"):
+            if corpus_label(result.label) != row.get("label") and result.label != row.get("label"):
                 out.print(f"  miss {row.get('id')}: gold={row.get('label')} predicted={result.label} ({result.confidence:.2f})",
                           highlight=False)
         sys.stdout.flush()

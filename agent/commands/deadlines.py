@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agent.deadlines.calendar import load_calendar
+from agent.deadlines.business_days import load_calendar
 from agent.deadlines.compute import compute_deadline, describe
 from agent.deadlines.statutes import Statute, StatuteError, load_statutes, statute_dir
 

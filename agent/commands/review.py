@@ -18,7 +18,7 @@ from agent.operators import display, review
 from agent.operators.clock import UTC
 from agent.operators.queries import NotFound, review_queue, suggestions
 from agent.operators.vocab import all_states, is_label
-from agent.pipeline.types import LABELS
+from agent.pipeline.stage_data import LABELS
 
 review_app = typer.Typer(
     help="The review queue: what needs a person. Without a subcommand, walks the queue one item at a time.",

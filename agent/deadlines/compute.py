@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from agent.deadlines.calendar import DEFAULT_CALENDAR, BusinessCalendar
+from agent.deadlines.business_days import DEFAULT_CALENDAR, BusinessCalendar
 from agent.deadlines.statutes import DayType, Statute
 
 _CLOCK_WORDS = {"received": "receipt", "sent": "sending"}

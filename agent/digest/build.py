@@ -25,7 +25,7 @@ from agent.digest.sections import (
 from agent.operators.clock import as_utc, day_start, local_date
 from agent.operators.queries import REVIEW_PRIORITY, effective_due
 from agent.operators.vocab import CLOSED_STATES, UNFILED_STATES, WAITING_ON_US, waiting_on_agency
-from agent.pipeline.types import LABELS
+from agent.pipeline.stage_data import LABELS
 
 # Mail that is not the agency answering: it never counts towards a response time.
 NOT_AN_ANSWER = frozenset({"auto_reply", "bounce"})

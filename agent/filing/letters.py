@@ -15,7 +15,7 @@ from jinja2 import meta
 
 from agent.compose.render import TemplateError, render, template_env
 from agent.config import IdentitySettings
-from agent.deadlines.calendar import BusinessCalendar
+from agent.deadlines.business_days import BusinessCalendar
 from agent.deadlines.compute import Deadline, compute_deadline
 from agent.deadlines.statutes import Statute, StatuteError
 from agent.filing.missing import missing_variables

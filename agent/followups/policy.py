@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.db.models import Request
-from agent.deadlines.calendar import BusinessCalendar
+from agent.deadlines.business_days import BusinessCalendar
 from agent.requests.clock import calendar_jurisdiction
 from agent.requests.states import follows_up
 

@@ -18,7 +18,7 @@ from agent.pipeline.match import (
     reference_regex,
 )
 from agent.pipeline.tracking import TrackingRules
-from agent.pipeline.types import ParsedMessage
+from agent.pipeline.stage_data import ParsedMessage
 
 
 def load_agencies(session: Session) -> dict[int, AgencyInfo]:

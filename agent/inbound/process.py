@@ -16,7 +16,7 @@ from agent.mail.parse import parse
 from agent.pipeline.apply import apply_message
 from agent.pipeline.match import Match, match
 from agent.pipeline.thread_context import build_thread_context, learn_boilerplate
-from agent.pipeline.types import ParsedMessage, Understanding
+from agent.pipeline.stage_data import ParsedMessage, Understanding
 from agent.pipeline.understand import understand
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from agent.pipeline.types import MessageKind
+from agent.pipeline.stage_data import MessageKind
 
 # Senders that only ever speak for a mail system (RFC 3464 reports and their older cousins).
 _BOUNCE_LOCALPARTS = frozenset({"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "bounce", "bounces"})

@@ -18,7 +18,7 @@ from mailparser.utils import decode_header_part
 
 from agent.mail.attachments import sanitize_filename
 from agent.mail.autoreply import detect_kind
-from agent.pipeline.types import AttachmentInfo, ParsedMessage
+from agent.pipeline.stage_data import AttachmentInfo, ParsedMessage
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 _MSGID = re.compile(r"<[^<>\s]+>")

@@ -17,7 +17,7 @@ from agent.operators.clock import as_utc
 from agent.operators.queries import NotFound, find_request, suggestions
 from agent.operators.vocab import all_states, is_label
 from agent.pipeline.apply import apply_message
-from agent.pipeline.types import Understanding
+from agent.pipeline.stage_data import Understanding
 from agent.requests import lifecycle, states
 from agent.requests.states import IllegalTransition
 

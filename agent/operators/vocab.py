@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.pipeline.types import LABELS
+from agent.pipeline.stage_data import LABELS
 from agent.requests import states
 
 CLOSED_STATES: frozenset[str] = frozenset(states.CLOSED)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from agent.db.models import Event, Message, Request, ReviewItem
 from agent.followups.policy import STREAK_FLAG
-from agent.pipeline.types import Understanding
+from agent.pipeline.stage_data import Understanding
 from agent.requests import lifecycle, states
 from agent.requests.clock import statutory_deadline
 

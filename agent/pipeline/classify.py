@@ -11,7 +11,7 @@ from agent.pipeline.extract import records_attached
 from agent.pipeline.model import NaiveBayes, load_model
 from agent.pipeline.prefilter import FastPattern, fast_patterns
 from agent.pipeline.rules import RulesError, check_choice, compile_pattern, load_toml, require, rule_tables
-from agent.pipeline.types import LABELS, AttachmentInfo, MessageKind
+from agent.pipeline.stage_data import LABELS, AttachmentInfo, MessageKind
 
 FILE_NAME = "classify.toml"
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "})

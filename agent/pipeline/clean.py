@@ -8,7 +8,7 @@ from pathlib import Path
 
 from agent.pipeline.quotes import quote_start, quoted_line_spans
 from agent.pipeline.rules import RulesError, compile_pattern, load_toml, require, rule_tables
-from agent.pipeline.types import Folded, ThreadContext
+from agent.pipeline.stage_data import Folded, ThreadContext
 from agent.pipeline.units import Unit, fingerprint, shingles, split_units, word_count
 
 FILE_NAME = "clean.toml"

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agent.pipeline.types import LABELS, ParsedMessage, ThreadContext, Understanding, parsed_from_text
+from agent.pipeline.stage_data import LABELS, ParsedMessage, ThreadContext, Understanding, parsed_from_text
 from agent.pipeline.understand import UnderstandRules, understand
 
 
@@ -37,10 +37,20 @@ def understand_row(row: Mapping[str, Any], rules: UnderstandRules, review_thresh
     return understand(parsed_from_row(row), ThreadContext(), rules, review_threshold=review_threshold)
 
 
+# The corpus format has ten labels: auto-replies and bounces are kinds of "other" there.
+# The daemon keeps the finer label (it must never answer either); corpus output folds it.
+CORPUS_FOLD = {"auto_reply": "other", "bounce": "other"}
+
+
+def corpus_label(label: str) -> str:
+    return CORPUS_FOLD.get(label, label)
+
+
 def prediction_json(row: Mapping[str, Any], result: Understanding) -> dict[str, Any]:
     return {
         "id": row.get("id"),
-        "label": result.label,
+        "label": corpus_label(result.label),
+        "detail_label": result.label,
         "confidence": result.confidence,
         "expected_date": result.expected_date.isoformat() if result.expected_date else None,
         "tracking_numbers": list(result.tracking_numbers),
@@ -85,7 +95,9 @@ def _tracking_ok(gold: Any, predicted: Sequence[str]) -> bool:
 def evaluate(rows: Sequence[Mapping[str, Any]], results: Sequence[Understanding]) -> EvalReport:
     """Per-label precision/recall/F1 over every label that is gold or predicted (a wrong extra label costs)."""
     golds = [str(r.get("label")) for r in rows]
-    preds = [u.label for u in results]
+    gold_set = set(golds)
+    # Fold auto_reply/bounce into "other" unless the gold data itself uses the finer labels.
+    preds = [u.label if u.label in gold_set else corpus_label(u.label) for u in results]
     present = [label for label in LABELS if label in set(golds) | set(preds)]
     present += sorted((set(golds) | set(preds)) - set(present))
     confusion = Counter(zip(golds, preds))

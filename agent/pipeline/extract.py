@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from dateutil import parser as date_parser
 
-from agent.pipeline.types import AttachmentInfo, Fee
+from agent.pipeline.stage_data import AttachmentInfo, Fee
 
 # Adds n business days to a date; the understanding stage passes the statutes engineer's calendar.
 BusinessDays = Callable[[dt.date, int], dt.date]

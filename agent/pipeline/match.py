@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from agent.pipeline.tracking import TrackingRules, find_tracking_numbers
-from agent.pipeline.types import ParsedMessage
+from agent.pipeline.stage_data import ParsedMessage
 
 EvidenceKind = Literal["reply_address", "thread", "tracking_number", "reference", "sender"]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.pipeline.rules import RulesError
-from agent.pipeline.types import LABELS
+from agent.pipeline.stage_data import LABELS
 
 FILE_NAME = "examples.jsonl"
 _WORD = re.compile(r"[a-z]+")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.db.models import Agency, BoilerplateStat, Message, Outbox, Request, TrackingNumber
-from agent.pipeline.types import ThreadContext, Understanding
+from agent.pipeline.stage_data import ThreadContext, Understanding
 from agent.pipeline.units import fingerprint, split_units
 
 # A paragraph seen in this many different threads from one sender domain is that domain's boilerplate.

@@ -14,7 +14,7 @@ from agent.pipeline.classify import ClassifyRules, Features, classify, load_clas
 from agent.pipeline.clean import CleanRules, clean, load_clean_rules
 from agent.pipeline.rules import RulesError
 from agent.pipeline.tracking import TrackingRules, find_tracking_numbers, load_tracking_rules
-from agent.pipeline.types import ParsedMessage, ThreadContext, Understanding
+from agent.pipeline.stage_data import ParsedMessage, ThreadContext, Understanding
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +32,12 @@ class UnderstandRules:
     clean: CleanRules
     classify: ClassifyRules
     tracking: TrackingRules
-    calendar: Any = None  # agent.deadlines.calendar.BusinessCalendar when the statutes are present
+    calendar: Any = None  # agent.deadlines.business_days.BusinessCalendar when the statutes are present
 
 
 def _load_calendar(rules_dir: Path) -> Any:
     try:
-        from agent.deadlines.calendar import load_calendar
+        from agent.deadlines.business_days import load_calendar
     except ImportError:  # the deadlines package is optional for understanding: plain weekdays then
         return None
     try:

@@ -6,7 +6,7 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
-from agent.deadlines.calendar import BusinessCalendar, load_calendar
+from agent.deadlines.business_days import BusinessCalendar, load_calendar
 from agent.deadlines.compute import Deadline, compute_deadline
 from agent.deadlines.statutes import FALLBACK_RULES_DIR, JURISDICTIONS, Statute, load_statutes, statute_dir
 

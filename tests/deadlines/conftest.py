@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.deadlines.calendar import BusinessCalendar
+from agent.deadlines.business_days import BusinessCalendar
 from agent.deadlines.statutes import Statute, load_statutes, statute_dir
 
 RULES = Path(__file__).resolve().parents[2] / "rules"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.deadlines import calendar as cal
-from agent.deadlines.calendar import BusinessCalendar, load_calendar
+from agent.deadlines import business_days as cal
+from agent.deadlines.business_days import BusinessCalendar, load_calendar
 from agent.deadlines.statutes import StatuteError
 
 

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from agent.deadlines.calendar import BusinessCalendar, Override
+from agent.deadlines.business_days import BusinessCalendar, Override
 from agent.deadlines.compute import business_days_between, compute_deadline, days_overdue
 
 

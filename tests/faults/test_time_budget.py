@@ -33,7 +33,7 @@ def test_big_body_is_understood_within_budget(case: str) -> None:
         from pathlib import Path
         from agent.mail.parse import parse
         from agent.daemon.ruleset import load_rules
-        from agent.pipeline.types import ThreadContext
+        from agent.pipeline.stage_data import ThreadContext
         from agent.pipeline.understand import understand
         msg = EmailMessage()
         msg["From"] = "clerk@city.example"

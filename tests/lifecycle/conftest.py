@@ -141,7 +141,7 @@ def reply(sessions: sessionmaker[Session], inbound: Callable[..., int]) -> Calla
         fees: tuple[Any, ...] = (),
     ) -> list[tuple[str, str | None, str | None]]:
         from agent.pipeline.apply import apply_message
-        from agent.pipeline.types import Understanding
+        from agent.pipeline.stage_data import Understanding
 
         message_id = inbound(request_id, now=now, kind=kind)
         understanding = None

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from agent.db.models import Outbox, ReviewItem
 from agent.followups.scan import scan_once
 from agent.outbox.send import drain_once
-from agent.pipeline.types import Fee
+from agent.pipeline.stage_data import Fee
 
 UTC = dt.timezone.utc
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.db.models import Request
-from agent.deadlines.calendar import BusinessCalendar
+from agent.deadlines.business_days import BusinessCalendar
 from agent.followups.policy import FollowupPolicy, PolicyError, checkpoint, load_policy, next_action_date
 from agent.requests import states
 from agent.requests.states import IllegalTransition

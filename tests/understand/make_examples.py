@@ -12,7 +12,7 @@ from pathlib import Path
 
 from agent.mail.parse import parse
 from agent.pipeline.clean import clean
-from agent.pipeline.types import ThreadContext
+from agent.pipeline.stage_data import ThreadContext
 from agent.pipeline.understand import load_understand_rules
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.pipeline.clean import clean
-from agent.pipeline.types import ThreadContext
+from agent.pipeline.stage_data import ThreadContext
 from agent.pipeline.units import fingerprint
 
 NEW = "The requested records are attached. Please let me know if anything is missing."

@@ -47,7 +47,19 @@ def test_classify_jsonl_one_line_per_row(tmp_path):
     assert [line["label"] for line in lines] == ["acknowledgment", "fee", "extension"]
     assert lines[0]["tracking_numbers"] == ["2025-0117"]
     assert lines[2]["expected_date"] == "2025-01-31"
-    assert all(set(line) == {"id", "label", "confidence", "expected_date", "tracking_numbers", "rules"} for line in lines)
+    keys = {"id", "label", "detail_label", "confidence", "expected_date", "tracking_numbers", "rules"}
+    assert all(set(line) == keys for line in lines)
+
+
+def test_corpus_output_folds_auto_replies_into_other(tmp_path):
+    path = tmp_path / "ooo.jsonl"
+    row = {"id": "o-1", "subject": "Automatic reply: records request",
+           "body": "I am out of the office until Monday with limited access to email. "
+                   "For urgent matters please contact the main office."}
+    path.write_text(json.dumps(row) + "\n")
+    line = json.loads(invoke("classify", "--jsonl", str(path)).stdout.splitlines()[0])
+    assert line["detail_label"] == "auto_reply"
+    assert line["label"] == "other"
 
 
 def test_eval_last_line(tmp_path):

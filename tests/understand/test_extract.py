@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from agent.pipeline import extract
-from agent.pipeline.types import AttachmentInfo
+from agent.pipeline.stage_data import AttachmentInfo
 
 BASE = dt.date(2025, 2, 20)  # a Thursday
 
@@ -59,7 +59,7 @@ def test_business_days_use_the_calendar_and_skip_holidays():
     start = dt.date(2025, 2, 13)
     plain = extract.expected_date("We will respond within 3 business days.", start)
     assert plain == dt.date(2025, 2, 18)  # weekdays only: Fri, Mon, Tue
-    from agent.deadlines.calendar import BusinessCalendar
+    from agent.deadlines.business_days import BusinessCalendar
 
     calendar = BusinessCalendar()
     with_holidays = extract.expected_date(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.mail.parse import parse
-from agent.pipeline.types import LABELS, ThreadContext
+from agent.pipeline.stage_data import LABELS, ThreadContext
 from agent.pipeline.understand import understand
 
 MAIL = Path(__file__).parent / "fixtures" / "mail"
@@ -40,7 +40,7 @@ def test_fixture(name, understand_rules):
 
 
 def test_our_reference_is_not_an_agency_number(understand_rules):
-    from agent.pipeline.types import parsed_from_text
+    from agent.pipeline.stage_data import parsed_from_text
 
     msg = parsed_from_text(
         "We received your request RA-2025-0007 and assigned it Request No. 2025-FOIA-0117.",

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from agent.pipeline.types import ThreadContext, parsed_from_text
+from agent.pipeline.stage_data import ThreadContext, parsed_from_text
 from agent.pipeline.understand import understand
 
 MIXED = [

@@ -10,7 +10,7 @@ import pytest
 from agent.pipeline.classify import Features, classify, prepare_text
 from agent.pipeline.model import load_model, tokens
 from agent.pipeline.rules import RulesError
-from agent.pipeline.types import LABELS
+from agent.pipeline.stage_data import LABELS
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 

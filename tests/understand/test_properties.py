@@ -11,7 +11,7 @@ from agent.pipeline import extract
 from agent.pipeline.classify import Features, classify, prepare_text
 from agent.pipeline.clean import clean
 from agent.pipeline.tracking import find_tracking_numbers
-from agent.pipeline.types import LABELS, ThreadContext, parsed_from_text
+from agent.pipeline.stage_data import LABELS, ThreadContext, parsed_from_text
 from agent.pipeline.understand import understand
 
 # Text that looks like mail: fragments agencies really write, glued with arbitrary unicode and line noise.

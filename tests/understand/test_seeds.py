@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.pipeline.types import ThreadContext, Understanding, parsed_from_text
+from agent.pipeline.stage_data import ThreadContext, Understanding, parsed_from_text
 from agent.pipeline.understand import understand
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from agent.db.models import Agency, BoilerplateStat, Message, Request
 from agent.pipeline.thread_context import MIN_THREADS, build_thread_context, learn_boilerplate
-from agent.pipeline.types import parsed_from_text
+from agent.pipeline.stage_data import parsed_from_text
 from agent.pipeline.understand import understand
 
 FOOTER = "This email is in reference to your request. In case of any queries, reply to this email and we will respond."
@@ -82,7 +82,7 @@ def test_orphans_get_domain_knowledge_only(sessions):
 
 
 def test_learned_notice_still_gives_its_date(understand_rules):
-    from agent.pipeline.types import ThreadContext
+    from agent.pipeline.stage_data import ThreadContext
     from agent.pipeline.units import fingerprint
 
     notice = "We will provide the records on or before 03/14/2025."
