@@ -233,7 +233,68 @@ FOURTH = {
 ],
 }
 
-CASES = [(label, sentence) for table in (PHRASINGS, MORE, EVEN_MORE, FOURTH) for label, sentences in table.items() for sentence in sentences]
+# A fifth round, one or more sentences per cue a researcher gathered from many real replies (written fresh here).
+FIFTH = {
+"acknowledgment": [
+ "The Bureau is in receipt of your FOIPA request and has assigned it reference number 1654321-000.",
+ "Your FOIL request has been opened and assigned tracking number FOIL-2025-118. We expect to respond by November 20, 2025.",
+ "Your request was placed in the complex track and will be handled on a first-in, first-out basis.",
+ "We received your request on October 2. A response will be provided within 10 business days of receipt.",
+],
+"extension": [
+ "The due date for your request has been changed to December 3, 2025 because of unusual circumstances.",
+ "Pursuant to Government Code section 7922.535(b), we are extending the time to respond by 14 days.",
+ "This notice supersedes the estimate in our earlier letter; the updated estimated completion date is February 2, 2026.",
+ "We will not be able to meet the November 5 date and now expect to respond by November 19.",
+ "Under 5 ILCS 140/3(e) the Village is taking an additional 5 business days to respond.",
+],
+"batch": [
+ "Enclosed is the second interim release of records. The remaining records are under review.",
+ "We are producing the records on a rolling basis; the next installment will be sent on or before January 10.",
+ "Records will be processed at 500 pages per month. This month's pages are available in the portal.",
+ "Attached is a partial release; the rest of the emails are still being reviewed by the legal team.",
+],
+"final_records": [
+ "This is the final response to your request. The responsive records are attached and your request is now closed.",
+ "The enclosed records are released in part; redactions were made pursuant to exemption (b)(6). You may appeal within 90 days.",
+ "This letter completes our response. The documents are available for download from the link below.",
+],
+"no_records": [
+ "A thorough search was conducted and we did not locate any responsive records.",
+ "The department does not possess records of that kind, and the Act does not require us to create a record.",
+ "The recordings you requested were destroyed in accordance with the retention schedule.",
+ "We were unable to identify any documents matching your description.",
+],
+"denial": [
+ "The FBI can neither confirm nor deny the existence of records responsive to your request.",
+ "The investigative file is withheld in its entirety pursuant to exemption 7(A).",
+ "The Commonwealth's records law is limited to citizens of the Commonwealth, so we must decline your request.",
+],
+"fee": [
+ "The estimated cost is $145.00. Please confirm you agree to pay before we begin.",
+ "An advance payment of $62.50 is required; the records will be released upon receipt of payment.",
+ "Please remit the deposit of $40 shown on the attached invoice.",
+],
+"clarification": [
+ "Please specify a date range and the custodians whose email should be searched.",
+ "Your request does not reasonably describe the records sought; which of these three programs did you mean?",
+ "Your request is being held in abeyance. Please let us know if you are still interested within 30 days.",
+ "Please resend the complete request; the attachment we received was blank.",
+],
+"portal_redirect": [
+ "Our office does not accept requests by email. Requests must be submitted through the online portal.",
+ "This mailbox is not monitored and your message has not been forwarded or logged.",
+ "Please direct your request to the State Police, which keeps those reports.",
+ "This office does not process FOIA requests; they must be submitted through FOIA.gov.",
+],
+"other": [
+ "Please disregard my previous message; it was sent in error.",
+ "See my email from Tuesday regarding this request.",
+ "You have received a secure message. Click the link to view it.",
+],
+}
+
+CASES = [(label, sentence) for table in (PHRASINGS, MORE, EVEN_MORE, FOURTH, FIFTH) for label, sentences in table.items() for sentence in sentences]
 
 
 @pytest.mark.parametrize(("label", "sentence"), CASES, ids=[f"{label}-{i}" for i, (label, _) in enumerate(CASES)])
