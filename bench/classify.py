@@ -17,7 +17,7 @@ from agent.mail.parse import parse
 from agent.pipeline.classify import Features, classify, prepare_text
 from agent.pipeline.clean import clean
 from agent.pipeline.evaluation import parsed_from_row
-from agent.pipeline.types import ParsedMessage, ThreadContext
+from agent.pipeline.stage_data import ParsedMessage, ThreadContext
 from agent.pipeline.understand import load_understand_rules, understand
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,7 +18,25 @@ JOB_IDS = ("poll", "outbox", "deadlines", "digest")
 JobFunc = Callable[[], Awaitable[object]]
 
 
-def build_scheduler(schedule: ScheduleSettings, jobs: Mapping[str, JobFunc]) -> AsyncIOScheduler:
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def weekly_slot_passed(schedule: ScheduleSettings, now: dt.datetime) -> bool:
+    """Has this ISO week's digest time already gone by? Then a daemon that was down at that moment catches up at start.
+
+    The digest itself is idempotent per ISO week (DigestLog), so catching up never sends a week twice.
+    """
+    local = now.astimezone(ZoneInfo(schedule.timezone))
+    hour, minute = (int(part) for part in schedule.digest_time.split(":"))
+    monday = local.date() - dt.timedelta(days=local.weekday())
+    slot_day = monday + dt.timedelta(days=_WEEKDAYS.index(schedule.digest_day))
+    slot = dt.datetime.combine(slot_day, dt.time(hour, minute), tzinfo=local.tzinfo)
+    return local >= slot
+
+
+def build_scheduler(
+    schedule: ScheduleSettings, jobs: Mapping[str, JobFunc], *, now: dt.datetime | None = None
+) -> AsyncIOScheduler:
     """Create (not start) the scheduler with the fixed job ids; unknown or missing ids are a programming error."""
     if set(jobs) != set(JOB_IDS):
         raise ValueError(f"jobs must be exactly {JOB_IDS}, got {sorted(jobs)}")
@@ -29,7 +47,7 @@ def build_scheduler(schedule: ScheduleSettings, jobs: Mapping[str, JobFunc]) -> 
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone=tz,
     )
-    now = dt.datetime.now(tz)
+    now = now.astimezone(tz) if now is not None else dt.datetime.now(tz)
     intervals = {
         "poll": schedule.poll_seconds,
         "outbox": schedule.outbox_seconds,
@@ -48,6 +66,7 @@ def build_scheduler(schedule: ScheduleSettings, jobs: Mapping[str, JobFunc]) -> 
             next_run_time=now,
         )
     hour, minute = (int(part) for part in schedule.digest_time.split(":"))
+    catch_up = {"next_run_time": now} if weekly_slot_passed(schedule, now) else {}
     scheduler.add_job(
         jobs["digest"],
         CronTrigger(day_of_week=schedule.digest_day, hour=hour, minute=minute, timezone=tz),
@@ -56,6 +75,7 @@ def build_scheduler(schedule: ScheduleSettings, jobs: Mapping[str, JobFunc]) -> 
         replace_existing=True,
         coalesce=True,
         max_instances=1,
+        **catch_up,
     )
     return scheduler
 

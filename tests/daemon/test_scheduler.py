@@ -56,7 +56,11 @@ async def test_interval_jobs_run_at_start_and_run_soon_brings_one_forward() -> N
     scheduler.start()
     try:
         await asyncio.sleep(0.3)
-        assert sorted(calls) == ["deadlines", "outbox", "poll"]
+        from agent.daemon.scheduler import weekly_slot_passed
+
+        # The digest also runs at start when this week's slot has passed (catch-up; idempotent per week).
+        expected = ["deadlines", "outbox", "poll"] + (["digest"] if weekly_slot_passed(schedule, dt.datetime.now(dt.timezone.utc)) else [])
+        assert sorted(calls) == sorted(expected)
         run_soon(scheduler, "poll")
         await asyncio.sleep(0.3)
         assert calls.count("poll") == 2
@@ -124,3 +128,31 @@ def test_stopping_inbox_finishes_the_batch_in_hand_and_starts_no_other() -> None
             stopping.set()  # TERM arrives while the second batch is processed
     assert seen == [[0], [1]]
     assert StoppableInbox(Inbox(), stopping).folder == "INBOX"
+
+
+async def test_digest_catches_up_at_start_only_after_this_weeks_slot() -> None:
+    """A daemon down at Monday 08:00 sends that week's digest when it starts; one started earlier waits."""
+    from zoneinfo import ZoneInfo
+
+    from agent.daemon.scheduler import weekly_slot_passed
+
+    tz = ZoneInfo("America/Los_Angeles")
+    schedule = ScheduleSettings(timezone="America/Los_Angeles", digest_day="mon", digest_time="08:00")
+    wednesday = dt.datetime(2025, 3, 12, 9, 30, tzinfo=tz)
+    early_monday = dt.datetime(2025, 3, 10, 7, 0, tzinfo=tz)
+    assert weekly_slot_passed(schedule, wednesday)
+    assert not weekly_slot_passed(schedule, early_monday)
+    assert weekly_slot_passed(schedule, dt.datetime(2025, 3, 10, 8, 0, tzinfo=tz))
+
+    for now, catches_up in ((wednesday, True), (early_monday, False)):
+        scheduler = build_scheduler(schedule, _jobs([]), now=now)
+        scheduler.start(paused=True)
+        try:
+            next_run = scheduler.get_job("digest").next_run_time
+            if catches_up:
+                assert next_run == wednesday
+            else:  # left to the cron trigger: a Monday at 08:00, never "now"
+                assert next_run != early_monday
+                assert (next_run.weekday(), next_run.hour, next_run.minute) == (0, 8, 0)
+        finally:
+            scheduler.shutdown(wait=False)
