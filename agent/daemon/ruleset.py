@@ -23,7 +23,13 @@ def load_rules(rules_dir: Path) -> Any:
         if exc.name == "agent.pipeline.understand":
             raise RulesUnavailable("agent.pipeline.understand is not available") from None
         raise
-    return module.load_understand_rules(Path(rules_dir))
+    rules = module.load_understand_rules(Path(rules_dir))
+    # The follow-up policy, statutes and follow-up template are rules too: a broken one must stop the
+    # daemon at start, not surface at the first deadline scan.
+    from agent.followups.check import check_rules
+
+    check_rules(Path(rules_dir))
+    return rules
 
 
 class RuleSet:
