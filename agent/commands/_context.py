@@ -17,8 +17,10 @@ from agent.db.session import make_engine, make_session_factory
 REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
 
 # Rich decides colour by itself: colour on a terminal, plain text in pipes and files.
-out = Console()
-err = Console(stderr=True)
+# soft_wrap: a message line (often holding a long path) is never broken in the middle for scripts
+# to trip over; tables still fit the terminal's width.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
