@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from agent.config import Settings
-from agent.inbound.match_index import RequestDirectory, load_agencies
+from agent.inbound.match_index import load_agencies
 from agent.mail.archive import Archive
 from agent.mail.attachments import AttachmentStore
 from agent.pipeline.match import AgencyInfo
@@ -32,7 +32,6 @@ class InboundContext:
     now: Callable[[], dt.datetime] = utc_now
     _agencies: dict[int, AgencyInfo] | None = field(default=None, repr=False)
     _archive: Archive | None = field(default=None, repr=False)
-    _directory: RequestDirectory | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings, rules: Any = None, *, now: Callable[[], dt.datetime] | None = None) -> "InboundContext":
@@ -55,12 +54,6 @@ class InboundContext:
     @property
     def attachments(self) -> AttachmentStore:
         return AttachmentStore(self.settings.attachments.path)
-
-    def directory(self, session: Session) -> RequestDirectory:
-        """All requests' matching keys, read once per pass (see RequestDirectory)."""
-        if self._directory is None:
-            self._directory = RequestDirectory.load(session)
-        return self._directory
 
     def agencies(self, session: Session) -> dict[int, AgencyInfo]:
         """Agencies read once per pass: they change by operator command, not between two messages."""

@@ -22,7 +22,7 @@ from agent.pipeline.stage_data import ParsedMessage
 
 
 def load_agencies(session: Session) -> dict[int, AgencyInfo]:
-    """All agencies with their addresses; small, so one read per poll pass serves every message."""
+    """All agencies with their addresses; small (hundreds), so one read per poll pass serves every message."""
     rows = session.execute(select(Agency.id, Agency.name, Agency.emails, Agency.domains, Agency.tracking_patterns))
     return {
         aid: AgencyInfo(
@@ -36,58 +36,9 @@ def load_agencies(session: Session) -> dict[int, AgencyInfo]:
     }
 
 
-class RequestDirectory:
-    """Every request's matching keys, read in one query per poll pass instead of several per message.
-
-    The pass itself changes request states (apply), so process_message reports each request it
-    touched through note(); requests created by an operator meanwhile have no replies yet.
-    """
-
-    def __init__(self, rows: Iterable[tuple[int, int, str, str, str | None, str | None]]) -> None:
-        self.requests: dict[int, RequestInfo] = {}
-        self.reply_addresses: dict[str, int] = {}
-        self.references: dict[str, int] = {}
-        self.message_ids: dict[str, int] = {}
-        self.by_agency: dict[int, set[int]] = {}
-        for rid, agency_id, reference, state, reply_address, message_id in rows:
-            self.requests[rid] = RequestInfo(rid, agency_id, reference, state)
-            self.references[reference.upper()] = rid
-            self.by_agency.setdefault(agency_id, set()).add(rid)
-            if reply_address:
-                self.reply_addresses[reply_address.lower()] = rid
-            if message_id and normalize_msgid(message_id):
-                self.message_ids[normalize_msgid(message_id)] = rid
-
-    @classmethod
-    def load(cls, session: Session) -> "RequestDirectory":
-        return cls(
-            session.execute(
-                select(
-                    Request.id, Request.agency_id, Request.reference, Request.state, Request.reply_address, Request.message_id
-                )
-            )
-        )
-
-    def note(self, request: Request) -> None:
-        self.requests[request.id] = RequestInfo(request.id, request.agency_id, request.reference, request.state)
-
-    def ensure(self, session: Session, ids: Iterable[int]) -> None:
-        """Read requests the directory has not seen (created after it was loaded)."""
-        missing = sorted(set(ids) - self.requests.keys())
-        if missing:
-            for rid, agency_id, reference, state in session.execute(
-                select(Request.id, Request.agency_id, Request.reference, Request.state).where(Request.id.in_(missing))
-            ):
-                self.requests[rid] = RequestInfo(rid, agency_id, reference, state)
-                self.by_agency.setdefault(agency_id, set()).add(rid)
-
-    def open_for(self, agency_ids: Iterable[int]) -> set[int]:
-        return {
-            rid
-            for aid in agency_ids
-            for rid in self.by_agency.get(aid, ())
-            if self.requests[rid].state not in CLOSED_STATES
-        }
+# A busy agency (a federal department) may have thousands of open requests; "sole open request" only
+# needs to know there is more than one, and suggestions only show the top few.
+SENDER_OPEN_LIMIT = 50
 
 
 def build_match_index(
@@ -97,23 +48,23 @@ def build_match_index(
     tracking_rules: TrackingRules | None,
     reference_prefix: str,
     agencies: Mapping[int, AgencyInfo] | None = None,
-    directory: RequestDirectory | None = None,
 ) -> MatchIndex:
+    """A few indexed lookups per message, so memory and time do not grow with the number of requests."""
     agencies = dict(agencies) if agencies is not None else load_agencies(session)
-    directory = directory if directory is not None else RequestDirectory.load(session)
     request_ids: set[int] = set()
 
+    addresses = {a.lower() for a in msg.to_addrs + msg.cc_addrs + msg.delivered_to if a}
     reply_addresses: dict[str, int] = {}
-    for addr in {a.lower() for a in msg.to_addrs + msg.cc_addrs + msg.delivered_to}:
-        rid = directory.reply_addresses.get(addr)
-        if rid is not None:
-            reply_addresses[addr] = rid
+    if addresses:
+        # Reply addresses are stored lower-cased (make_reply_address), so the unique index serves this.
+        for address, rid in session.execute(
+            select(Request.reply_address, Request.id).where(Request.reply_address.in_(sorted(addresses)))
+        ):
+            reply_addresses[str(address).lower()] = rid
             request_ids.add(rid)
 
     refs = [normalize_msgid(r) for r in [msg.in_reply_to, *msg.references] if r and normalize_msgid(r)]
-    sent_ids = {r: directory.message_ids[r] for r in refs if r in directory.message_ids}
-    unknown = [r for r in refs if r not in sent_ids]
-    sent_ids.update(_sent_message_ids(session, unknown))
+    sent_ids = _sent_message_ids(session, refs)
     request_ids.update(sent_ids.values())
 
     probe = MatchIndex(requests={}, agencies=agencies, tracking_rules=tracking_rules, reference_prefix=reference_prefix)
@@ -130,18 +81,26 @@ def build_match_index(
             request_ids.add(rid)
 
     references: dict[str, int] = {}
-    for ref in {m.group(0).upper() for m in reference_regex(reference_prefix).finditer(msg.subject)}:
-        rid = directory.references.get(ref)
-        if rid is not None:
-            references[ref] = rid
+    wanted = sorted({m.group(0).upper() for m in reference_regex(reference_prefix).finditer(msg.subject)})
+    if wanted:
+        for reference, rid in session.execute(select(Request.reference, Request.id).where(Request.reference.in_(wanted))):
+            references[str(reference).upper()] = rid
             request_ids.add(rid)
 
-    sender_agencies = [a.id for a in agencies.values() if msg.from_addr and a.knows_sender(msg.from_addr)]
-    request_ids.update(directory.open_for(sender_agencies))
+    sender_agencies = sorted(a.id for a in agencies.values() if msg.from_addr and a.knows_sender(msg.from_addr))
+    if sender_agencies:
+        request_ids.update(
+            session.scalars(
+                select(Request.id)
+                .where(Request.agency_id.in_(sender_agencies), Request.state.not_in(sorted(CLOSED_STATES)))
+                .order_by(Request.id.desc())
+                .limit(SENDER_OPEN_LIMIT)
+            )
+        )
 
-    directory.ensure(session, request_ids)
+    requests = _request_infos(session, request_ids)
     return MatchIndex(
-        requests={rid: directory.requests[rid] for rid in request_ids if rid in directory.requests},
+        requests=requests,
         agencies=agencies,
         reply_addresses=reply_addresses,
         sent_message_ids=sent_ids,
@@ -150,6 +109,16 @@ def build_match_index(
         tracking_rules=tracking_rules,
         reference_prefix=reference_prefix,
     )
+
+
+def _request_infos(session: Session, ids: Iterable[int]) -> dict[int, RequestInfo]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Request.id, Request.agency_id, Request.reference, Request.state).where(Request.id.in_(wanted))
+    )
+    return {rid: RequestInfo(rid, agency_id, reference, state) for rid, agency_id, reference, state in rows}
 
 
 def _sent_message_ids(session: Session, refs: Iterable[str]) -> dict[str, int]:

@@ -42,7 +42,6 @@ def process_message(
         tracking_rules=ctx.tracking_rules,
         reference_prefix=ctx.settings.identity.reference_prefix,
         agencies=ctx.agencies(session),
-        directory=ctx.directory(session),
     )
     result = match(parsed, index)
     message_row.match_evidence = result.evidence_json() + [
@@ -100,8 +99,6 @@ def process_message(
                 review_threshold=ctx.settings.classify.review_threshold,
                 spoofed=bool(result.notes),
             )
-    if request is not None:
-        ctx.directory(session).note(request)  # apply may have moved it (e.g. to completed)
     message_row.error = None
     message_row.processed_at = now
 
