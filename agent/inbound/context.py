@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from agent.config import Settings
-from agent.inbound.match_index import load_agencies
+from agent.inbound.match_index import AgencyBook, load_agencies
 from agent.mail.archive import Archive
 from agent.mail.attachments import AttachmentStore
 from agent.pipeline.match import AgencyInfo
+from agent.pipeline.thread_context import ThreadMemory
 from agent.pipeline.tracking import TrackingRules, load_tracking_rules
 from agent.pipeline.understand import load_understand_rules
 
@@ -30,7 +31,9 @@ class InboundContext:
     understand_rules: Any = None
     tracking_rules: TrackingRules | None = None
     now: Callable[[], dt.datetime] = utc_now
-    _agencies: dict[int, AgencyInfo] | None = field(default=None, repr=False)
+    # Set while a chunk of messages shares one transaction (see process_rows); None: each message reads its own.
+    memory: ThreadMemory | None = field(default=None, repr=False)
+    _agencies: AgencyBook | None = field(default=None, repr=False)
     _archive: Archive | None = field(default=None, repr=False)
 
     @classmethod
@@ -55,8 +58,13 @@ class InboundContext:
     def attachments(self) -> AttachmentStore:
         return AttachmentStore(self.settings.attachments.path)
 
-    def agencies(self, session: Session) -> dict[int, AgencyInfo]:
+    def forget(self) -> None:
+        """Drop what was read from the DB: after a rollback it may describe rows that no longer exist."""
+        self._agencies = None
+        self.memory = None
+
+    def agencies(self, session: Session) -> AgencyBook:
         """Agencies read once per pass: they change by operator command, not between two messages."""
         if self._agencies is None:
-            self._agencies = load_agencies(session)
+            self._agencies = AgencyBook(load_agencies(session))
         return self._agencies

@@ -97,7 +97,8 @@ def _record(
     identities = [identify(item.raw) for item in batch]
     fresh, duplicates = _split_fresh(sessions, archive, batch, identities)
 
-    stored = [(item, ident, archive.add(item.raw)) for item, ident in fresh]
+    archived = archive.add_many([item.raw for item, _ in fresh])
+    stored = [(item, ident, where) for (item, ident), where in zip(fresh, archived)]
     if stored:
         crash_point("after_archive")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from agent.db.models import Agency, Message, Outbox, Request, TrackingNumber
@@ -36,6 +36,31 @@ def load_agencies(session: Session) -> dict[int, AgencyInfo]:
     }
 
 
+class AgencyBook(dict[int, AgencyInfo]):
+    """All agencies by id, plus which of them an address belongs to without scanning them all per message."""
+
+    def __init__(self, agencies: Mapping[int, AgencyInfo]) -> None:
+        super().__init__(agencies)
+        self._by_email: dict[str, set[int]] = {}
+        self._by_domain: dict[str, set[int]] = {}
+        for info in agencies.values():
+            for email in info.emails:
+                self._by_email.setdefault(email, set()).add(info.id)
+            for domain in info.domains:
+                self._by_domain.setdefault(domain, set()).add(info.id)
+
+    def senders(self, address: str) -> tuple[int, ...]:
+        """Agencies that write from this address or from its domain or a parent domain (AgencyInfo.knows_sender)."""
+        address = (address or "").lower()
+        if not address:
+            return ()
+        found = set(self._by_email.get(address, ()))
+        labels = address.rpartition("@")[2].split(".")
+        for i in range(len(labels)):
+            found |= self._by_domain.get(".".join(labels[i:]), set())
+        return tuple(sorted(found))
+
+
 # A busy agency (a federal department) may have thousands of open requests; "sole open request" only
 # needs to know there is more than one, and suggestions only show the top few.
 SENDER_OPEN_LIMIT = 50
@@ -50,64 +75,68 @@ def build_match_index(
     agencies: Mapping[int, AgencyInfo] | None = None,
 ) -> MatchIndex:
     """A few indexed lookups per message, so memory and time do not grow with the number of requests."""
-    agencies = dict(agencies) if agencies is not None else load_agencies(session)
-    request_ids: set[int] = set()
+    book = agencies if isinstance(agencies, AgencyBook) else AgencyBook(agencies if agencies is not None else load_agencies(session))
+    requests: dict[int, RequestInfo] = {}
+    info = (Request.id, Request.agency_id, Request.reference, Request.state)
 
-    addresses = {a.lower() for a in msg.to_addrs + msg.cc_addrs + msg.delivered_to if a}
+    # Our reply addresses and our references: one query on two unique indexes. Reply addresses are stored
+    # lower-cased (make_reply_address); references upper-cased.
+    addresses = sorted({a.lower() for a in msg.to_addrs + msg.cc_addrs + msg.delivered_to if a})
+    wanted = sorted({m.group(0).upper() for m in reference_regex(reference_prefix).finditer(msg.subject)})
     reply_addresses: dict[str, int] = {}
-    if addresses:
-        # Reply addresses are stored lower-cased (make_reply_address), so the unique index serves this.
-        for address, rid in session.execute(
-            select(Request.reply_address, Request.id).where(Request.reply_address.in_(sorted(addresses)))
+    references: dict[str, int] = {}
+    if addresses or wanted:
+        for rid, agency_id, reference, state, address in session.execute(
+            select(*info, Request.reply_address).where(
+                or_(Request.reply_address.in_(addresses), Request.reference.in_(wanted))
+            )
         ):
-            reply_addresses[str(address).lower()] = rid
-            request_ids.add(rid)
+            requests[rid] = RequestInfo(rid, agency_id, reference, state)
+            if address and address.lower() in addresses:
+                reply_addresses[address.lower()] = rid
+            if reference.upper() in wanted:
+                references[reference.upper()] = rid
 
     refs = [normalize_msgid(r) for r in [msg.in_reply_to, *msg.references] if r and normalize_msgid(r)]
     sent_ids = _sent_message_ids(session, refs)
-    request_ids.update(sent_ids.values())
 
-    probe = MatchIndex(requests={}, agencies=agencies, tracking_rules=tracking_rules, reference_prefix=reference_prefix)
+    probe = MatchIndex(requests={}, agencies=book, tracking_rules=tracking_rules, reference_prefix=reference_prefix)
     found = message_tracking_numbers(msg, probe)
     tracking: dict[str, tuple[int, ...]] = {}
     if found:
         # Exact values (as found, and upper-cased) so the index on value is used.
         candidates = sorted(set(found) | {n.upper() for n in found})
-        for value, rid in session.execute(
-            select(TrackingNumber.value, TrackingNumber.request_id).where(TrackingNumber.value.in_(candidates))
+        for value, rid, agency_id, reference, state in session.execute(
+            select(TrackingNumber.value, *info)
+            .join(Request, Request.id == TrackingNumber.request_id)
+            .where(TrackingNumber.value.in_(candidates))
         ):
             key = str(value).upper()
             tracking[key] = tuple(sorted(set(tracking.get(key, ())) | {rid}))
-            request_ids.add(rid)
+            requests[rid] = RequestInfo(rid, agency_id, reference, state)
 
-    references: dict[str, int] = {}
-    wanted = sorted({m.group(0).upper() for m in reference_regex(reference_prefix).finditer(msg.subject)})
-    if wanted:
-        for reference, rid in session.execute(select(Request.reference, Request.id).where(Request.reference.in_(wanted))):
-            references[str(reference).upper()] = rid
-            request_ids.add(rid)
+    senders = book.senders(msg.from_addr)
+    if senders:
+        for rid, agency_id, reference, state in session.execute(
+            select(*info)
+            .where(Request.agency_id.in_(senders), Request.state.not_in(sorted(CLOSED_STATES)))
+            .order_by(Request.id.desc())
+            .limit(SENDER_OPEN_LIMIT)
+        ):
+            requests[rid] = RequestInfo(rid, agency_id, reference, state)
 
-    sender_agencies = sorted(a.id for a in agencies.values() if msg.from_addr and a.knows_sender(msg.from_addr))
-    if sender_agencies:
-        request_ids.update(
-            session.scalars(
-                select(Request.id)
-                .where(Request.agency_id.in_(sender_agencies), Request.state.not_in(sorted(CLOSED_STATES)))
-                .order_by(Request.id.desc())
-                .limit(SENDER_OPEN_LIMIT)
-            )
-        )
-
-    requests = _request_infos(session, request_ids)
+    requests.update(_request_infos(session, set(sent_ids.values()) - requests.keys()))
     return MatchIndex(
         requests=requests,
-        agencies=agencies,
+        agencies=book,
         reply_addresses=reply_addresses,
         sent_message_ids=sent_ids,
         tracking_numbers=tracking,
         references=references,
         tracking_rules=tracking_rules,
         reference_prefix=reference_prefix,
+        found_tracking_numbers=found,
+        sender_agency_ids=senders,
     )
 
 

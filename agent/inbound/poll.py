@@ -17,7 +17,7 @@ from agent.db.models import Message
 from agent.inbound.context import InboundContext
 from agent.inbound.crash import crash_point
 from agent.inbound.ingest import poll_state, read_checkpoint, record_batch
-from agent.inbound.process import process_row, quarantine
+from agent.inbound.process import process_row, process_rows, quarantine
 from agent.mail.archive import ArchiveError
 from agent.mail.inbox import Inbox, InboxConnectionError
 
@@ -89,8 +89,8 @@ def poll_once(
         report.duplicates += recorded.duplicates
         if recorded.new_rows:
             crash_point("after_checkpoint")
-        for row_id, raw in recorded.new_rows:
-            report.count(*process_row(sessions, row_id, raw, ctx))
+        for status, matched in process_rows(sessions, recorded.new_rows, ctx):
+            report.count(status, matched)
     return report
 
 

@@ -15,7 +15,7 @@ from agent.inbound.match_index import build_match_index
 from agent.mail.parse import parse
 from agent.pipeline.apply import apply_message
 from agent.pipeline.match import Match, match
-from agent.pipeline.thread_context import build_thread_context, learn_boilerplate
+from agent.pipeline.thread_context import ThreadMemory
 from agent.pipeline.stage_data import ParsedMessage, Understanding
 from agent.pipeline.understand import understand
 
@@ -28,7 +28,15 @@ def process_message(
     """Fill the row from the raw bytes and act on it. Raises on failure; the caller quarantines.
 
     apply_effects=False (reprocessing a row already applied) refreshes the derived fields only.
+    The message's changes are flushed once, at the end (and where a read must see them), instead of before
+    every query: the ORM's per-flush work was the largest single cost per message.
     """
+    with session.no_autoflush:
+        _process_message(session, message_row, raw, ctx, apply_effects=apply_effects)
+    session.flush()
+
+
+def _process_message(session: Session, message_row: Message, raw: bytes, ctx: InboundContext, *, apply_effects: bool) -> None:
     now = ctx.now()
     # A row handled before (reprocess, or a retry after quarantine) may have derived rows to replace.
     again = message_row.processed_at is not None or message_row.error is not None
@@ -59,10 +67,15 @@ def process_message(
 
     request = session.get(Request, result.request_id) if result.request_id is not None else None
     message_row.request_id = request.id if request is not None else None
+    # In a chunk the caller writes the memory's counts at the end; a lone message writes its own.
+    memory = ctx.memory
+    lone = memory is None
+    if memory is None:
+        memory = ThreadMemory()
     if request is not None and parsed.kind == "reply" and not result.notes:
-        _learn_tracking_numbers(session, request, result, now)
+        memory.remember_tracking_numbers(request.id, _learn_tracking_numbers(session, request, result, now))
 
-    understanding = _understand(session, parsed, request, ctx)
+    understanding = _understand(session, parsed, request, ctx, memory)
     if understanding is not None:
         message_row.label = understanding.label
         message_row.confidence = understanding.confidence
@@ -70,6 +83,8 @@ def process_message(
         message_row.cleaned_text = understanding.cleaned_text
         message_row.folded = [{"reason": f.reason, "text": f.text} for f in understanding.folded]
         message_row.facts = _facts(understanding)
+        if request is not None:
+            memory.remember_reply(request.id, message_row.cleaned_text, message_row.folded)
     elif parsed.kind != "reply":
         message_row.label = parsed.kind
 
@@ -101,19 +116,53 @@ def process_message(
             )
     message_row.error = None
     message_row.processed_at = now
+    if lone:
+        memory.write(session)
+
+
+# Messages processed per transaction in a poll pass: one commit per chunk instead of per message, while a
+# crash or a failure costs at most this many messages' work (they are still "new" and are redone).
+CHUNK = 50
+
+
+def process_rows(
+    sessions: sessionmaker[Session], rows: list[tuple[int, bytes]], ctx: InboundContext, *, chunk: int | None = None
+) -> list[tuple[str, bool]]:
+    """Process a recorded batch, a chunk per transaction; a chunk with a failing message is redone one by one,
+    so the failure quarantines only its own message."""
+    results: list[tuple[str, bool]] = []
+    chunk = chunk or CHUNK
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        try:
+            with sessions.begin() as session:
+                # Kept across chunks of the pass once committed: it then describes what the DB holds.
+                ctx.memory = ctx.memory or ThreadMemory()
+                done = [_process_in(session, row_id, raw, ctx) for row_id, raw in part]
+                ctx.memory.write(session)
+        except Exception as exc:  # noqa: BLE001 - rolled back whole; retried singly below
+            log.info("chunk of %d rolled back (%s: %s); processing one by one", len(part), type(exc).__name__, exc)
+            ctx.forget()
+            done = [process_row(sessions, row_id, raw, ctx) for row_id, raw in part]
+        results.extend(done)
+    return results
+
+
+def _process_in(session: Session, row_id: int, raw: bytes, ctx: InboundContext) -> tuple[str, bool]:
+    row = session.get(Message, row_id)
+    if row is None:
+        return "missing", False
+    if row.status != "new":
+        return row.status, row.request_id is not None  # another pass got here first
+    process_message(session, row, raw, ctx)
+    return row.status, row.request_id is not None
 
 
 def process_row(sessions: sessionmaker[Session], row_id: int, raw: bytes, ctx: InboundContext) -> tuple[str, bool]:
     """Process in its own transaction -> (status, matched); a failure quarantines the row, kept with the reason."""
     try:
         with sessions.begin() as session:
-            row = session.get(Message, row_id)
-            if row is None:
-                return "missing", False
-            if row.status != "new":
-                return row.status, row.request_id is not None  # another pass got here first
-            process_message(session, row, raw, ctx)
-            return row.status, row.request_id is not None
+            return _process_in(session, row_id, raw, ctx)
     except Exception as exc:  # noqa: BLE001 - a bad message must never stop the inbox
         reason = f"{type(exc).__name__}: {exc}"
         log.warning("message %s quarantined: %s", row_id, reason)
@@ -178,10 +227,12 @@ def _store_attachments(
         )
 
 
-def _learn_tracking_numbers(session: Session, request: Request, result: Match, now: dt.datetime) -> None:
-    """Numbers the agency uses for this request, remembered so later mail that quotes only them still matches."""
+def _learn_tracking_numbers(session: Session, request: Request, result: Match, now: dt.datetime) -> list[str]:
+    """Numbers the agency uses for this request, remembered so later mail that quotes only them still matches.
+
+    Returns the numbers now stored on the request."""
     if not result.tracking_numbers:
-        return
+        return []
     known = {
         (t.request_id, t.value): t
         for t in session.scalars(
@@ -190,25 +241,30 @@ def _learn_tracking_numbers(session: Session, request: Request, result: Match, n
             )
         )
     }
+    stored = []
     for value in result.tracking_numbers:
         existing = known.get((request.id, value))
         if existing is not None:
             existing.last_seen = now
+            stored.append(value)
         elif not any(v == value for _, v in known):
             session.add(
                 TrackingNumber(request_id=request.id, agency_id=request.agency_id, value=value, first_seen=now, last_seen=now)
             )
+            stored.append(value)
         # else: the agency already uses it for another request; never move it silently
+    return stored
 
 
 def _understand(
-    session: Session, parsed: ParsedMessage, request: Request | None, ctx: InboundContext
+    session: Session, parsed: ParsedMessage, request: Request | None, ctx: InboundContext, memory: ThreadMemory
 ) -> Understanding | None:
     if ctx.understand_rules is None or parsed.kind != "reply":
         return None
-    context = build_thread_context(session, request.id if request else None, parsed.sender_domain)
+    request_id = request.id if request else None
+    context = memory.context(session, request_id, parsed.sender_domain)
     result = understand(parsed, context, ctx.understand_rules, review_threshold=ctx.settings.classify.review_threshold)
-    learn_boilerplate(session, parsed.sender_domain, request.id if request else None, result)
+    memory.learn(session, parsed.sender_domain, request_id, result)
     return result
 
 

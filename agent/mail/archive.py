@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import mailbox
 import os
+import socket
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,17 +37,49 @@ class Archive:
 
     def add(self, raw: bytes) -> Archived:
         """Store raw bytes and return only after the file and its directory are on disk."""
-        key = self._maildir.add(raw)
-        path = self._path_of(key)
-        _fsync_file(path)
-        _fsync_dir(path.parent)
-        return Archived(key=key, sha256=sha256_hex(raw), size=len(raw))
+        return self.add_many([raw])[0]
+
+    def add_many(self, raws: Sequence[bytes]) -> list[Archived]:
+        """Store a fetched batch: every file is written and synced in tmp/, renamed into new/, then new/ is
+        synced once. A crash before the directory sync leaves at most files no DB row points at."""
+        stored = []
+        for raw in raws:
+            key = self._write(raw)
+            stored.append(Archived(key=key, sha256=sha256_hex(raw), size=len(raw)))
+        if stored:
+            _fsync_dir(self.root / "new")
+        return stored
+
+    def _write(self, raw: bytes) -> str:
+        """tmp/ then rename into new/, as the Maildir protocol asks; O_EXCL makes a clash an error, not an overwrite."""
+        while True:
+            key = _unique_name()
+            tmp = self.root / "tmp" / key
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                continue
+            break
+        try:
+            view = memoryview(raw)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except OSError as exc:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise ArchiveError(f"cannot write to archive {self.root}: {exc}") from exc
+        os.close(fd)
+        os.rename(tmp, self.root / "new" / key)
+        return key
 
     def get(self, key: str) -> bytes:
+        # Straight to the file: the Maildir table of contents lists whole directories on each refresh.
+        path = self._path_of(key)
         try:
-            return self._maildir.get_bytes(key)
-        except KeyError:
-            raise ArchiveError(f"no message with key {key!r} in archive {self.root}") from None
+            return path.read_bytes()
+        except OSError as exc:
+            raise ArchiveError(f"cannot read {key!r} from archive {self.root}: {exc}") from None
 
     def __contains__(self, key: str) -> bool:
         try:
@@ -56,6 +92,8 @@ class Archive:
         return list(self._maildir.keys())
 
     def _path_of(self, key: str) -> Path:
+        if not key or "/" in key or key.startswith(".") or "\x00" in key:
+            raise ArchiveError(f"not an archive key: {key!r}")
         new = self.root / "new" / key
         if new.exists():
             return new
@@ -65,16 +103,18 @@ class Archive:
         raise ArchiveError(f"no message with key {key!r} in archive {self.root}")
 
 
+_COUNTER = itertools.count()
+
+
+def _unique_name() -> str:
+    """The Maildir naming convention (time, microseconds, pid, a counter, host), unique across processes."""
+    now = time.time()
+    host = socket.gethostname().replace("/", r"\057").replace(":", r"\072")
+    return f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}Q{next(_COUNTER)}.{host}"
+
+
 def sha256_hex(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _fsync_dir(path: Path) -> None:

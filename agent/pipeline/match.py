@@ -64,6 +64,9 @@ class MatchIndex:
     references: Mapping[str, int] = field(default_factory=dict)  # upper-cased reference -> request id
     tracking_rules: TrackingRules | None = None
     reference_prefix: str = "RA"
+    # Worked out by whoever built the index, when it already had to (None: match() works them out itself).
+    found_tracking_numbers: tuple[str, ...] | None = None
+    sender_agency_ids: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,9 @@ def match(msg: ParsedMessage, index: MatchIndex) -> Match:
         if rid is not None:
             evidence.append(Evidence("thread", rid, ref))
 
-    numbers = message_tracking_numbers(msg, index)
+    numbers = index.found_tracking_numbers
+    if numbers is None:
+        numbers = message_tracking_numbers(msg, index)
     for number in numbers:
         for rid in index.tracking_numbers.get(number.upper(), ()):
             request = index.requests.get(rid)
@@ -150,7 +155,11 @@ def match(msg: ParsedMessage, index: MatchIndex) -> Match:
         if rid is not None:
             evidence.append(Evidence("reference", rid, ref))
 
-    sender_agencies = [a for a in index.agencies.values() if msg.from_addr and a.knows_sender(msg.from_addr)]
+    sender_agencies = (
+        [index.agencies[a] for a in index.sender_agency_ids if a in index.agencies]
+        if index.sender_agency_ids is not None
+        else [a for a in index.agencies.values() if msg.from_addr and a.knows_sender(msg.from_addr)]
+    )
     sender_open = sorted(
         r.id for r in index.requests.values() if r.is_open and any(r.agency_id == a.id for a in sender_agencies)
     )

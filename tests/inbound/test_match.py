@@ -155,3 +155,28 @@ def test_seed_portal_ack_matches_beverly_hills() -> None:
     result = match(parse((EML / "portal_ack.eml").read_bytes()), index())
     assert result.request_id == 10
     assert {"reply_address", "thread", "tracking_number"} <= set(kinds(result))
+
+
+def test_agency_book_finds_the_same_senders_as_a_full_scan() -> None:
+    """The indexed sender lookup must agree with AgencyInfo.knows_sender on every agency (subdomains, emails)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from agent.inbound.match_index import AgencyBook
+
+    label = st.sampled_from(["ci", "city", "example", "gov", "org", "pd", "records", "x"])
+    domain = st.lists(label, min_size=1, max_size=4).map(".".join)
+    address = st.tuples(st.sampled_from(["clerk", "noreply", "a"]), domain).map(lambda t: f"{t[0]}@{t[1]}")
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.tuples(st.lists(domain, max_size=2), st.lists(address, max_size=2)), min_size=1, max_size=6), address)
+    def check(specs: list[tuple[list[str], list[str]]], sender: str) -> None:
+        agencies = {
+            i: AgencyInfo(id=i, name=f"A{i}", domains=frozenset(domains), emails=frozenset(emails))
+            for i, (domains, emails) in enumerate(specs, start=1)
+        }
+        expected = tuple(sorted(a.id for a in agencies.values() if a.knows_sender(sender)))
+        assert AgencyBook(agencies).senders(sender) == expected
+        assert AgencyBook(agencies).senders(sender.upper()) == expected
+
+    check()
