@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.config import Settings
@@ -63,8 +63,9 @@ def poll_once(
     """
     report = PollReport()
     ctx = context
-    # One short read: an idle poll should cost one query and one SEARCH, nothing more.
-    with sessions() as session:
+    # One short read: an idle poll should cost one query and one SEARCH, nothing more (autocommit: no
+    # BEGIN/ROLLBACK round trips for a single read).
+    with sessions(bind=_autocommit(sessions)) as session:
         checkpoint, waiting = poll_state(session, inbox.account, inbox.folder)
         pending = (
             list(
@@ -92,6 +93,11 @@ def poll_once(
         for status, matched in process_rows(sessions, recorded.new_rows, ctx):
             report.count(status, matched)
     return report
+
+
+def _autocommit(sessions: sessionmaker[Session]) -> Engine:
+    engine: Engine = sessions.kw["bind"]
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def watch(
