@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -63,14 +64,19 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
+@functools.lru_cache(maxsize=16384)
 def fingerprint(text: str) -> str | None:
-    """Stable id of a unit's masked text, or None for units too short to recognise as a notice."""
+    """Stable id of a unit's masked text, or None for units too short to recognise as a notice.
+
+    Cached: every reply re-fingerprints its thread's earlier messages and portal notices recur verbatim."""
     shape = masked(text)
     if word_count(shape) < 4:
         return None
     return hashlib.blake2b(shape.encode(), digest_size=8).hexdigest()
 
 
-def shingles(text: str, size: int = 5) -> set[tuple[str, ...]]:
+@functools.lru_cache(maxsize=64)
+def shingles(text: str, size: int = 5) -> frozenset[tuple[str, ...]]:
+    """Word 5-grams of the masked text; cached because our own letter is compared with every reply to it."""
     words = masked(text).split()
-    return {tuple(words[i : i + size]) for i in range(max(0, len(words) - size + 1))}
+    return frozenset(tuple(words[i : i + size]) for i in range(max(0, len(words) - size + 1)))
