@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,6 +141,13 @@ def _cut_quotes(text: str, rules: CleanRules) -> tuple[str, list[Folded]]:
     return "\n".join(lines), folded
 
 
+@functools.lru_cache(maxsize=2048)
+def _prints_of(earlier_text: str, rules: CleanRules) -> frozenset[str]:
+    """An earlier message's unit fingerprints; cached, since every later reply in the thread asks again."""
+    units = _split_signoff(split_units(normalise(earlier_text)), rules)
+    return frozenset(fp for fp in (fingerprint(u.text) for u in units) if fp)
+
+
 def clean(text: str, context: ThreadContext, rules: CleanRules) -> Cleaned:
     """Split the reply into what is new and what is folded (with reasons); never raises on odd text."""
     text = normalise(text or "")
@@ -150,8 +158,7 @@ def clean(text: str, context: ThreadContext, rules: CleanRules) -> Cleaned:
     current = {fp for fp in (fingerprint(u.text) for u in units) if fp}
     earlier: set[str] = set()
     for earlier_text in context.earlier_texts:
-        earlier_units = _split_signoff(split_units(normalise(earlier_text)), rules)
-        prints = {fp for fp in (fingerprint(u.text) for u in earlier_units) if fp}
+        prints = _prints_of(earlier_text, rules)
         if prints and prints == current:
             continue  # this very message, stored by an earlier run (reprocessing): not an earlier notice
         earlier |= prints
