@@ -15,7 +15,7 @@ class RulesUnavailable(Exception):
     """The understanding stage is not installed, so there are no rules to load."""
 
 
-def load_rules(rules_dir: Path) -> Any:
+def load_rules(rules_dir: Path, *, fresh: bool = False) -> Any:
     """Validate everything in rules/ (raises agent.pipeline.rules.RulesError naming file and key)."""
     try:
         module = importlib.import_module("agent.pipeline.understand")
@@ -28,7 +28,7 @@ def load_rules(rules_dir: Path) -> Any:
     # daemon at start, not surface at the first deadline scan.
     from agent.followups.check import check_rules
 
-    check_rules(Path(rules_dir))
+    check_rules(Path(rules_dir), fresh=fresh)
     return rules
 
 
@@ -59,12 +59,15 @@ class RuleSet:
     def reload(self) -> tuple[bool, str]:
         """Load and validate a new set; swap only when it is whole. Returns (swapped, message)."""
         try:
-            rules = load_rules(self.rules_dir)
+            rules = load_rules(self.rules_dir, fresh=True)
         except RulesUnavailable as exc:
             return False, str(exc)
         except Exception as exc:  # noqa: BLE001 - any failure keeps the old set; the message says why
             return False, f"{type(exc).__name__}: {exc}"
+        from agent.followups.check import forget_cached_rules
+
         with self._lock:
             self._current = rules
             self.generation += 1
+            forget_cached_rules()  # the follow-up policy and statutes are read afresh from now on
         return True, f"rules reloaded from {self.rules_dir} (generation {self.generation})"

@@ -11,13 +11,14 @@ from agent.followups.policy import load_policy
 from agent.requests.clock import deadline_tools
 
 
-def check_rules(rules_dir: Path) -> None:
+def check_rules(rules_dir: Path, *, fresh: bool = False) -> None:
     """Load the follow-up policy, statutes and calendar, and render the follow-up template once.
 
-    Raises PolicyError, StatuteError or TemplateError naming the file (and key) at fault.
+    Raises PolicyError, StatuteError or TemplateError naming the file (and key) at fault. fresh=True reads
+    the files again, past the per-process caches (a reload validates what is on disk now).
     """
-    policy = load_policy(Path(rules_dir))
-    statutes, _ = deadline_tools(Path(rules_dir))
+    policy = (load_policy.__wrapped__ if fresh else load_policy)(Path(rules_dir))
+    statutes, _ = (deadline_tools.__wrapped__ if fresh else deadline_tools)(Path(rules_dir))
     sample = FollowupFacts(
         agency_name="Sample Agency",
         reference="RA-2000-0001",
@@ -36,3 +37,9 @@ def check_rules(rules_dir: Path) -> None:
         sample, statute=statutes["CA"], identity=IdentitySettings(), today=dt.date(2000, 2, 1),
         now=dt.datetime(2000, 2, 1, 12, tzinfo=dt.timezone.utc), rules_dir=Path(rules_dir), template=policy.template,
     )
+
+
+def forget_cached_rules() -> None:
+    """After a reload validated the files: the next scan reads the new policy and statutes."""
+    load_policy.cache_clear()
+    deadline_tools.cache_clear()
