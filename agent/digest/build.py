@@ -1,16 +1,24 @@
-"""Gather one week's digest from the database into frozen records; rendering and sending are elsewhere."""
+"""Gather one week's digest from the database into frozen records; rendering and sending are elsewhere.
+
+Each section reads only what it shows: column rows of the requests the week's messages and review items point at,
+the requests whose due date falls near the week (filtered in SQL), counts for the rest. So memory and time follow
+what the week holds, not how many requests the database has (a whole Request row carries its letter and JSON).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Row, Select, case, func, or_, select
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from agent.config import Settings
-from agent.db.models import Agency, Campaign, Event, Message, Request, ReviewItem
+from agent.db.models import Agency, Attachment, Campaign, Event, Message, Request, ReviewItem
 from agent.digest.sections import (
     CampaignProgress,
     Digest,
@@ -23,12 +31,33 @@ from agent.digest.sections import (
     Waiting,
 )
 from agent.operators.clock import as_utc, day_start, local_date
-from agent.operators.queries import REVIEW_PRIORITY, effective_due
-from agent.operators.vocab import CLOSED_STATES, UNFILED_STATES, WAITING_ON_US, waiting_on_agency
+from agent.operators.queries import REVIEW_PRIORITY, effective_due, effective_due_sql
+from agent.operators.vocab import AGENCY_OWES, CLOSED_STATES, UNFILED_STATES, WAITING_ON_US, waiting_on_agency
 from agent.pipeline.stage_data import LABELS
 
 # Mail that is not the agency answering: it never counts towards a response time.
 NOT_AN_ANSWER = frozenset({"auto_reply", "bounce"})
+# Ids per IN (...) list: well under SQLite's and PostgreSQL's limits on bound parameters.
+CHUNK = 500
+BUCKETS = ("done", "waiting", "overdue", "needs_us", "not_filed")
+WEEK = dt.timedelta(days=7)
+DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFacts:
+    """The columns of a request the digest shows or decides by (the field order is _facts_query's column order)."""
+
+    id: int
+    reference: str
+    state: str
+    agency_id: int
+    agency: str  # the agency's name
+    campaign_id: int | None
+    due_date: dt.date | None
+    extended_due: dt.date | None
+    promised_date: dt.date | None
+    filed_at: dt.datetime | None
 
 
 def build_digest(session: Session, *, since: dt.date, until: dt.date, settings: Settings) -> Digest:
@@ -37,10 +66,67 @@ def build_digest(session: Session, *, since: dt.date, until: dt.date, settings: 
         raise ValueError(f"the digest window is empty: since {since} is not before until {until}")
     zone = settings.schedule.timezone
     start, end = day_start(since, zone), day_start(until, zone)
-    requests = session.scalars(
-        select(Request).options(selectinload(Request.agency), selectinload(Request.campaign))
-    ).all()
-    by_id = {r.id: r for r in requests}
+    week_msgs = _week_messages(session, start, end)
+    items = _review_items(session, end)
+    by_id = _facts_by_id(session, [m.request_id for m in week_msgs if m.request_id]
+                         + [i.request_id for i in items if i.request_id])
+    near = _due_near(session, since, until)
+    return Digest(
+        since=since,
+        until=until,
+        replies=_replies(week_msgs, by_id, zone),
+        became_overdue=_became_overdue(near, since, until),
+        still_overdue=_count_still_overdue(session, since),
+        due_soon=_due_soon(near, until),
+        waiting=_waiting(items, by_id, until, zone),
+        received=_received(week_msgs, by_id, zone),
+        campaigns=_campaigns(session, week_msgs, by_id, start, end, until),
+        response_times=_response_times(session, week_msgs, by_id, end),
+    )
+
+
+def arrived(m: Message) -> dt.datetime:
+    """When the agency's mail came: its Date header, unless missing or later than our own receipt (a wrong clock)."""
+    return _arrival(m.sent_date, m.received_at)
+
+
+def _arrival(sent_date: dt.datetime | None, received_at: dt.datetime | None) -> dt.datetime:
+    # Columns in, so response times can use it on bare rows without loading messages.
+    received = as_utc(received_at) or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    sent = as_utc(sent_date)
+    if sent is not None and sent <= received + DAY:
+        return sent
+    return received
+
+
+def _chunks(ids: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
+    """Distinct ids in sorted slices, so an IN list never outgrows the database's parameter limit."""
+    ordered = sorted(set(ids))
+    for i in range(0, len(ordered), size):
+        yield ordered[i:i + size]
+
+
+def _facts_query() -> Select[Any]:
+    return select(
+        Request.id, Request.reference, Request.state, Request.agency_id, Agency.name, Request.campaign_id,
+        Request.due_date, Request.extended_due, Request.promised_date, Request.filed_at,
+    ).join(Agency, Agency.id == Request.agency_id)
+
+
+def _facts(session: Session, stmt: Select[Any]) -> list[RequestFacts]:
+    return [RequestFacts(*row) for row in session.execute(stmt)]
+
+
+def _facts_by_id(session: Session, ids: Iterable[int]) -> dict[int, RequestFacts]:
+    """The requests the week's messages and review items name, and only those."""
+    out: dict[int, RequestFacts] = {}
+    for chunk in _chunks(ids):
+        out.update((f.id, f) for f in _facts(session, _facts_query().where(Request.id.in_(chunk))))
+    return out
+
+
+def _week_messages(session: Session, start: dt.datetime, end: dt.datetime) -> list[Message]:
+    """Inbound mail that arrived in [start, end), oldest first; without the text and JSON the digest never shows."""
     # Either timestamp in the window, then the message's own arrival time decides (see arrived()).
     candidates = session.scalars(
         select(Message)
@@ -51,40 +137,31 @@ def build_digest(session: Session, *, since: dt.date, until: dt.date, settings: 
                 (Message.sent_date >= start) & (Message.sent_date < end),
             ),
         )
-        .options(selectinload(Message.attachments))
+        .options(
+            load_only(Message.request_id, Message.label, Message.kind, Message.subject, Message.from_addr,
+                      Message.sent_date, Message.received_at, Message.confidence, Message.facts),
+            selectinload(Message.attachments).load_only(Attachment.message_row_id, Attachment.filename,
+                                                        Attachment.size),
+        )
     ).all()
-    week_msgs = sorted((m for m in candidates if start <= arrived(m) < end), key=lambda m: (arrived(m), m.id))
-    overdue, still = _overdue(requests, since, until)
-    return Digest(
-        since=since,
-        until=until,
-        replies=_replies(week_msgs, by_id, zone),
-        became_overdue=overdue,
-        still_overdue=still,
-        due_soon=_due_soon(requests, until),
-        waiting=_waiting(session, by_id, end, until, zone),
-        received=_received(week_msgs, by_id, zone),
-        campaigns=_campaigns(session, requests, week_msgs, start, end, until),
-        response_times=_response_times(session, requests, week_msgs, end),
-    )
+    return sorted((m for m in candidates if start <= arrived(m) < end), key=lambda m: (arrived(m), m.id))
 
 
-def arrived(m: Message) -> dt.datetime:
-    """When the agency's mail came: its Date header, unless missing or later than our own receipt (a wrong clock)."""
-    received = as_utc(m.received_at) or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
-    sent = as_utc(m.sent_date)
-    if sent is not None and sent <= received + dt.timedelta(days=1):
-        return sent
-    return received
+def _review_items(session: Session, end: dt.datetime) -> Sequence[Row[Any]]:
+    # Still undecided now and already there when the week ended (a past week's digest stays about that week).
+    return session.execute(
+        select(ReviewItem.id, ReviewItem.kind, ReviewItem.request_id, ReviewItem.reason, ReviewItem.created_at)
+        .where(ReviewItem.state.in_(["open", "skipped"]), ReviewItem.created_at < end)
+    ).all()
 
 
-def _agency_of(request: Request | None, message: Message | None = None) -> str:
+def _agency_of(request: RequestFacts | None, message: Message | None = None) -> str:
     if request is not None:
-        return request.agency.name
+        return request.agency
     return (message.from_addr or "unknown sender") if message is not None else "unknown"
 
 
-def _replies(msgs: list[Message], by_id: dict[int, Request], zone: str) -> tuple[LabelGroup, ...]:
+def _replies(msgs: list[Message], by_id: dict[int, RequestFacts], zone: str) -> tuple[LabelGroup, ...]:
     groups: dict[str, list[Reply]] = defaultdict(list)
     for m in msgs:
         req = by_id.get(m.request_id) if m.request_id else None
@@ -102,43 +179,55 @@ def _replies(msgs: list[Message], by_id: dict[int, Request], zone: str) -> tuple
     return tuple(LabelGroup(k, tuple(v)) for k, v in sorted(groups.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
 
 
-def _overdue(requests: list[Request], since: dt.date, until: dt.date) -> tuple[tuple[Overdue, ...], int]:
+def _due_near(session: Session, since: dt.date, until: dt.date) -> list[RequestFacts]:
+    """Requests the agency owes whose effective due could make them newly overdue this week or due in the next.
+
+    A request becomes overdue the day after its due date, so "became overdue on or after `since`" starts at a due
+    date of since - 1 day; "due soon" ends before until + 7 days. Everything earlier is only counted.
+    """
+    due = effective_due_sql()
+    return _facts(session, _facts_query().where(
+        Request.state.in_(sorted(AGENCY_OWES)), due >= since - DAY, due < until + WEEK))
+
+
+def _count_still_overdue(session: Session, since: dt.date) -> int:
+    """Owed and already overdue before the week began (first overdue day before `since`): a number, not rows."""
+    n = session.scalar(
+        select(func.count()).select_from(Request)
+        .where(Request.state.in_(sorted(AGENCY_OWES)), effective_due_sql() < since - DAY)
+    )
+    return int(n or 0)
+
+
+def _became_overdue(requests: Iterable[RequestFacts], since: dt.date, until: dt.date) -> tuple[Overdue, ...]:
     """A request becomes overdue the day after its due date; count days over as of the digest day."""
     became: list[Overdue] = []
-    still = 0
     for r in requests:
         due = effective_due(r)
         if due is None or not waiting_on_agency(r.state) or due >= until:
             continue
-        first_overdue_day = due + dt.timedelta(days=1)
-        if first_overdue_day < since:
-            still += 1
-        elif first_overdue_day < until:
-            became.append(Overdue(r.reference, r.agency.name, due, (until - due).days, r.state))
+        if since <= due + DAY < until:
+            became.append(Overdue(r.reference, r.agency, due, (until - due).days, r.state))
     became.sort(key=lambda o: (-o.days_over, o.reference))
-    return tuple(became), still
+    return tuple(became)
 
 
-def _due_soon(requests: list[Request], until: dt.date) -> tuple[DueSoon, ...]:
-    horizon = until + dt.timedelta(days=7)
+def _due_soon(requests: Iterable[RequestFacts], until: dt.date) -> tuple[DueSoon, ...]:
+    horizon = until + WEEK
     out: list[DueSoon] = []
     for r in requests:
         due = effective_due(r)
         if due is None or not waiting_on_agency(r.state) or not until <= due < horizon:
             continue
         basis = "promised" if due == r.promised_date else ("extended" if r.extended_due else "statutory")
-        out.append(DueSoon(r.reference, r.agency.name, due, basis, r.state))
+        out.append(DueSoon(r.reference, r.agency, due, basis, r.state))
     out.sort(key=lambda d: (d.due, d.reference))
     return tuple(out)
 
 
 def _waiting(
-    session: Session, by_id: dict[int, Request], end: dt.datetime, until: dt.date, zone: str
+    items: Iterable[Row[Any]], by_id: dict[int, RequestFacts], until: dt.date, zone: str
 ) -> tuple[Waiting, ...]:
-    # Still undecided now and already there when the week ended (a past week's digest stays about that week).
-    items = session.scalars(
-        select(ReviewItem).where(ReviewItem.state.in_(["open", "skipped"]), ReviewItem.created_at < end)
-    ).all()
     out = []
     for i in items:
         req = by_id.get(i.request_id) if i.request_id else None
@@ -148,7 +237,7 @@ def _waiting(
     return tuple(out)
 
 
-def _received(msgs: list[Message], by_id: dict[int, Request], zone: str) -> tuple[Received, ...]:
+def _received(msgs: list[Message], by_id: dict[int, RequestFacts], zone: str) -> tuple[Received, ...]:
     out = []
     for m in msgs:
         files = tuple((a.filename, int(a.size or 0)) for a in sorted(m.attachments, key=lambda a: a.id))
@@ -162,69 +251,73 @@ def _received(msgs: list[Message], by_id: dict[int, Request], zone: str) -> tupl
 
 
 def _campaigns(
-    session: Session, requests: list[Request], msgs: list[Message], start: dt.datetime, end: dt.datetime,
+    session: Session, msgs: list[Message], by_id: dict[int, RequestFacts], start: dt.datetime, end: dt.datetime,
     until: dt.date,
 ) -> tuple[CampaignProgress, ...]:
     """Campaigns that moved this week (a reply or an event on one of their requests), with where each stands."""
-    in_campaign = {r.id: r.campaign_id for r in requests if r.campaign_id}
-    if not in_campaign:
-        return ()
-    active = {in_campaign[m.request_id] for m in msgs if m.request_id in in_campaign}
+    replied = (by_id[m.request_id].campaign_id for m in msgs if m.request_id in by_id)
     touched = session.scalars(
-        select(Event.request_id).where(Event.created_at >= start, Event.created_at < end,
-                                       Event.request_id.in_(list(in_campaign))).distinct()
-    ).all()
-    active |= {in_campaign[rid] for rid in touched if rid in in_campaign}
-    out = []
-    for camp in session.scalars(select(Campaign).where(Campaign.id.in_(active)).order_by(Campaign.id)):
-        counts = {"done": 0, "waiting": 0, "overdue": 0, "needs_us": 0, "not_filed": 0}
-        for r in requests:
-            if r.campaign_id == camp.id:
-                counts[_bucket(r, until)] += 1
-        out.append(CampaignProgress(camp.id, camp.name, **counts))
-    return tuple(out)
+        select(Request.campaign_id).join(Event, Event.request_id == Request.id)
+        .where(Event.created_at >= start, Event.created_at < end, Request.campaign_id.is_not(None)).distinct()
+    )
+    active: set[int] = {cid for cid in (*replied, *touched) if cid is not None}
+    if not active:
+        return ()
+    counts = _bucket_counts(session, active, until)
+    names = session.execute(select(Campaign.id, Campaign.name).where(Campaign.id.in_(active)).order_by(Campaign.id))
+    return tuple(CampaignProgress(cid, name, **counts[cid]) for cid, name in names)
 
 
-def _bucket(r: Request, until: dt.date) -> str:
-    if r.state in CLOSED_STATES:
+def _bucket_counts(session: Session, campaigns: Iterable[int], until: dt.date) -> dict[int, dict[str, int]]:
+    """Per campaign, how many requests sit in each bucket: grouped by state in SQL, with how many are past due."""
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BUCKETS, 0))
+    past_due = func.sum(case((effective_due_sql() < until, 1), else_=0))
+    for chunk in _chunks(campaigns):
+        rows = session.execute(
+            select(Request.campaign_id, Request.state, func.count(), past_due)
+            .where(Request.campaign_id.in_(chunk))
+            .group_by(Request.campaign_id, Request.state)
+        )
+        for cid, state, n, over in rows:
+            over = int(over or 0)
+            counts[cid][_bucket(state, overdue=True)] += over
+            counts[cid][_bucket(state, overdue=False)] += int(n) - over
+    return counts
+
+
+def _bucket(state: str, *, overdue: bool) -> str:
+    """Where a request stands in its campaign; `overdue` (effective due before the digest day) matters only while
+    the agency owes the answer."""
+    if state in CLOSED_STATES:
         return "done"
-    if r.state in UNFILED_STATES:
+    if state in UNFILED_STATES:
         return "not_filed"
-    if r.state in WAITING_ON_US or r.state == "needs_review":
+    if state in WAITING_ON_US or state == "needs_review":
         return "needs_us"
-    due = effective_due(r)
-    return "overdue" if due is not None and due < until else "waiting"
+    return "overdue" if overdue else "waiting"
 
 
 def _response_times(
-    session: Session, requests: list[Request], msgs: list[Message], end: dt.datetime
+    session: Session, msgs: list[Message], by_id: dict[int, RequestFacts], end: dt.datetime
 ) -> tuple[ResponseTime, ...]:
     """Median days from filing to the first real answer, for each agency that answered something this week."""
-    agencies = {r.agency_id for r in requests if any(m.request_id == r.id and _answers(m) for m in msgs)}
+    agencies = {by_id[m.request_id].agency_id for m in msgs if m.request_id in by_id and _answers(m)}
     if not agencies:
         return ()
-    answers = session.scalars(
-        select(Message)
-        .join(Request, Request.id == Message.request_id)
-        .where(Message.direction == "in", Request.agency_id.in_(agencies),
-               or_(Message.kind.is_(None), Message.kind.not_in(NOT_AN_ANSWER)),
-               or_(Message.label.is_(None), Message.label.not_in(NOT_AN_ANSWER)))
-    ).all()
-    first: dict[int, dt.datetime] = {}
-    for m in answers:
-        when = arrived(m)
-        if when < end and (m.request_id not in first or when < first[m.request_id]):
-            first[m.request_id] = when
+    first = _first_answers(session, agencies, end)
     days: dict[int, list[float]] = defaultdict(list)
     unanswered: dict[int, int] = defaultdict(int)
-    for r in requests:
-        if r.agency_id not in agencies or r.filed_at is None:
-            continue
-        answered_at, filed = as_utc(first.get(r.id)), as_utc(r.filed_at)
-        if answered_at is None or filed is None:
-            unanswered[r.agency_id] += 1
-        else:
-            days[r.agency_id].append(max(0.0, (answered_at - filed).total_seconds() / 86400))
+    for chunk in _chunks(agencies):
+        filed_rows = session.execute(
+            select(Request.id, Request.agency_id, Request.filed_at)
+            .where(Request.agency_id.in_(chunk), Request.filed_at.is_not(None))
+        )
+        for rid, agency_id, filed_at in filed_rows:
+            answered_at, filed = as_utc(first.get(rid)), as_utc(filed_at)
+            if answered_at is None or filed is None:
+                unanswered[agency_id] += 1
+            else:
+                days[agency_id].append(max(0.0, (answered_at - filed).total_seconds() / 86400))
     names = dict(session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agencies))).all())
     out = [
         ResponseTime(names[a], round(statistics.median(days[a]), 1), len(days[a]), unanswered[a])
@@ -233,6 +326,24 @@ def _response_times(
     ]
     out.sort(key=lambda t: (-t.median_days, t.agency))
     return tuple(out)
+
+
+def _first_answers(session: Session, agencies: Iterable[int], end: dt.datetime) -> dict[int, dt.datetime]:
+    """Request id -> arrival of its first real answer before `end`, for these agencies' requests (bare columns)."""
+    first: dict[int, dt.datetime] = {}
+    for chunk in _chunks(agencies):
+        rows = session.execute(
+            select(Message.request_id, Message.sent_date, Message.received_at)
+            .join(Request, Request.id == Message.request_id)
+            .where(Message.direction == "in", Request.agency_id.in_(chunk),
+                   or_(Message.kind.is_(None), Message.kind.not_in(NOT_AN_ANSWER)),
+                   or_(Message.label.is_(None), Message.label.not_in(NOT_AN_ANSWER)))
+        )
+        for rid, sent_date, received_at in rows:
+            when = _arrival(sent_date, received_at)
+            if when < end and (rid not in first or when < first[rid]):
+                first[rid] = when
+    return first
 
 
 def _answers(m: Message) -> bool:

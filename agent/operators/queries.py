@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from agent.db.models import Agency, Campaign, Message, Request, ReviewItem, TrackingNumber
@@ -59,10 +59,36 @@ class RequestRow:
         }
 
 
-def effective_due(req: Request) -> dt.date | None:
+class DueDates(Protocol):
+    """What effective_due reads: a Request, or a row of just these columns."""
+
+    @property
+    def due_date(self) -> dt.date | None: ...
+    @property
+    def extended_due(self) -> dt.date | None: ...
+    @property
+    def promised_date(self) -> dt.date | None: ...
+
+
+def effective_due(req: DueDates) -> dt.date | None:
     """The date we are waiting for: the statutory (or extended) due, or a later date the agency promised."""
     candidates = [d for d in (req.extended_due or req.due_date, req.promised_date) if d is not None]
     return max(candidates) if candidates else None
+
+
+def effective_due_sql() -> ColumnElement[dt.date]:
+    """effective_due as a column expression, so the database filters by it instead of Python reading every row.
+
+    CASE rather than GREATEST/MAX(a, b): those differ between SQLite and PostgreSQL when one side is NULL.
+    """
+    base = func.coalesce(Request.extended_due, Request.due_date)
+    promised = Request.promised_date
+    return case(
+        (base.is_(None), promised),
+        (promised.is_(None), base),
+        (promised > base, promised),
+        else_=base,
+    )
 
 
 def days_overdue(req: Request, today: dt.date) -> int | None:

@@ -10,6 +10,8 @@ CLOSED_STATES: frozenset[str] = frozenset(states.CLOSED)
 UNFILED_STATES: frozenset[str] = frozenset({"draft", "queued"})
 # The next move is ours (pay, clarify, use the portal): the agency's clock is paused, so nothing is overdue.
 WAITING_ON_US: frozenset[str] = frozenset(states.AWAITING_REQUESTER)
+# The agency owes us an answer (see waiting_on_agency); a set so SQL can filter on it too.
+AGENCY_OWES: frozenset[str] = frozenset(states.AWAITING_AGENCY) | {"needs_review"}
 
 
 def all_states() -> tuple[str, ...]:
@@ -26,4 +28,4 @@ def waiting_on_agency(state: str) -> bool:
     needs_review counts: the daemon waits for a person, but the agency's legal clock does not stop for that
     (an escalated follow-up is exactly a request that is overdue).
     """
-    return state in states.AWAITING_AGENCY or state == "needs_review"
+    return state in AGENCY_OWES
