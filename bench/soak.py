@@ -199,7 +199,7 @@ def main() -> int:
         feeder.start()
         start = time.monotonic()
         with sessions() as s:
-            base_in = s.scalar(select(func.count()).select_from(Message).where(Message.status != "new")) or 0
+            base_in = s.scalar(select(func.count()).select_from(Message).where(Message.direction == "in", Message.status != "new")) or 0
         while time.monotonic() - start < args.seconds:
             time.sleep(min(args.sample, args.seconds - (time.monotonic() - start)))
             samples.append(rss_mb(daemon.pid))

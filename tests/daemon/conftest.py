@@ -7,34 +7,13 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings, load_settings
+from support import configs
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def write_config(folder: Path, db_url: str, *, extra: str = "", rules: Path | None = None) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "config.toml"
-    path.write_text(
-        f"""
-[database]
-url = "{db_url}"
-[inbox]
-backend = "maildir"
-maildir = "inbox"
-[smtp]
-host = "127.0.0.1"
-port = 2
-security = "plain"
-[rules]
-path = "{rules or (REPO / 'rules')}"
-[daemon]
-status_file = "status.json"
-log_format = "json"
-{extra}
-""",
-        encoding="utf-8",
-    )
-    return path
+    return configs.write_config(folder, db_url, extra=extra, rules={"path": str(rules or (REPO / "rules"))})
 
 
 @pytest.fixture

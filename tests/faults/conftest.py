@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.config import Settings, load_settings
+from support import configs
 from agent.daemon.ruleset import RulesUnavailable, load_rules
 from agent.db.models import Agency, Request
 
@@ -31,32 +32,13 @@ class Inbound:
 
 
 def write_inbound_config(folder: Path, db_url: str, *, max_attachment: int = 1_000_000) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "config.toml"
-    path.write_text(
-        f"""
-[database]
-url = "{db_url}"
-[inbox]
-backend = "maildir"
-maildir = "inbox"
-[attachments]
-path = "attachments"
-max_bytes = {max_attachment}
-[smtp]
-host = "127.0.0.1"
-port = 2
-security = "plain"
-[identity]
-address = "records@example.org"
-[rules]
-path = "{REPO / 'rules'}"
-[daemon]
-status_file = "status.json"
-""",
-        encoding="utf-8",
+    return configs.write_config(
+        folder,
+        db_url,
+        attachments={"path": "attachments", "max_bytes": max_attachment},
+        identity={"address": "records@example.org"},
+        daemon={"status_file": "status.json"},
     )
-    return path
 
 
 def seed_request(sessions: sessionmaker[Session]) -> None:

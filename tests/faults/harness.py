@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
+from support import configs
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.compose.message import build_message
@@ -27,44 +28,19 @@ AGENCY = "clerk@agency.example"
 
 
 def write_daemon_config(folder: Path, db_url: str, imap, smtp, *, idle: bool = False, ticks: float = 0.2) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "config.toml"
-    path.write_text(
-        f"""
-[database]
-url = "{db_url}"
-[inbox]
-backend = "imap"
-[inbox.imap]
-host = "{imap.host}"
-port = {imap.port}
-security = "plain"
-username = "{imap.user}"
-password = {{ env = "{PASSWORD_ENV}" }}
-idle = {str(idle).lower()}
-batch_size = 25
-timeout_seconds = 5
-[smtp]
-host = "{smtp.host}"
-port = {smtp.port}
-security = "plain"
-timeout_seconds = 5
-per_agency_per_hour = 100000
-[identity]
-address = "{US}"
-[schedule]
-poll_seconds = {ticks}
-outbox_seconds = {ticks}
-deadline_scan_seconds = 3600
-[rules]
-path = "{REPO / 'rules'}"
-[daemon]
-status_file = "status.json"
-log_format = "json"
-""",
-        encoding="utf-8",
+    """A daemon on the test IMAP account and SMTP server, ticking fast; the deadline scan stays out of the way."""
+    imap_section = {
+        "host": imap.host, "port": imap.port, "security": "plain", "username": imap.user,
+        "password": {"env": PASSWORD_ENV}, "idle": idle, "batch_size": 25, "timeout_seconds": 5,
+    }
+    return configs.write_config(
+        folder,
+        db_url,
+        inbox={"backend": "imap", "imap": imap_section},
+        smtp={"host": smtp.host, "port": smtp.port, "security": "plain", "timeout_seconds": 5, "per_agency_per_hour": 100000},
+        identity={"address": US},
+        schedule={"poll_seconds": ticks, "outbox_seconds": ticks, "deadline_scan_seconds": 3600},
     )
-    return path
 
 
 @dataclass
