@@ -23,7 +23,18 @@ from agent.db.models import Agency, Campaign, Request
 from agent.filing import campaigns as camp
 from agent.filing.directory import DirectoryError, find_agency, read_agency_file, upsert_agencies
 from agent.filing.letters import AgencyInfo, StatuteBook, list_templates, load_statute_book, render_letter, template_variables
-from agent.filing.requests import FilingError, create_request, get_request, local_date, parse_vars, send_request
+from agent.filing.requests import (
+    FilingError,
+    Withdrawal,
+    create_request,
+    get_request,
+    local_date,
+    parse_vars,
+    send_request,
+    went_out,
+    withdraw,
+)
+from agent.requests import states
 
 request_app = typer.Typer(help="One request to one agency: draft, preview, send.", no_args_is_help=True)
 campaign_app = typer.Typer(help="The same request to many agencies, followed as a whole.", no_args_is_help=True)
@@ -155,6 +166,47 @@ def request_send(
         except FilingError as exc:
             fail(str(exc), 1)
         out.print(f"{request.reference} queued to {', '.join(row.recipients)} as {row.message_id} (outbox {row.id})", highlight=False)
+
+
+def _notice_note(result: Withdrawal) -> str:
+    if result.notice_id is not None:
+        return f"withdrawal notice queued (outbox {result.notice_id})"
+    return f"no notice: {result.no_notice}"
+
+
+@request_app.command("withdraw")
+def request_withdraw(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help="Request id or our reference."),
+    reason: str = typer.Option("", "--reason", help="Recorded in the request's history and stated in the notice to the agency."),
+    no_notice: bool = typer.Option(False, "--no-notice", help="Do not tell the agency; only our records change."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Withdraw an open request: cancel its mail not yet sent and, if the letter went out, tell the agency in its thread."""
+    app = app_context(ctx)
+    settings = app.settings()
+    with app.sessions().begin() as session:
+        request = get_request(session, key)
+        if request is None:
+            fail(f"no request {key!r}", 1)
+        if not states.can(request.state, "withdraw"):
+            fail(f"request {request.reference} is {request.state}; only open requests can be withdrawn", 1)
+        tell = not no_notice and went_out(session, request)
+        question = f"Withdraw request {request.reference} to {request.agency.name} ({request.state})"
+        question += " and send the agency a withdrawal notice?" if tell else "?"
+        if not yes and not typer.confirm(question, default=False):
+            out.print("nothing withdrawn")
+            raise typer.Exit(1)
+        try:
+            result = withdraw(
+                session, request, settings=settings, notice=not no_notice, actor="operator",
+                reason=reason, notice_reason=reason, now=_now(),
+            )
+        except TemplateError as exc:
+            fail(f"{exc}; nothing withdrawn (use --no-notice to withdraw without telling the agency)", 2)
+        if result is None:
+            fail(f"request {request.reference} was closed meanwhile ({request.state}); nothing withdrawn", 1)
+    out.print(f"request {result.reference} withdrawn; {_notice_note(result)}", highlight=False)
 
 
 @request_app.command("templates")
@@ -342,18 +394,33 @@ def campaign_withdraw(
     ctx: typer.Context,
     campaign_id: int = typer.Argument(..., help="Campaign id."),
     reason: str = typer.Option("", "--reason", help="Recorded in each request's history."),
+    no_notice: bool = typer.Option(False, "--no-notice", help="Do not send withdrawal notices to the agencies."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
-    """Withdraw every open request of the campaign and cancel its mail not yet sent."""
+    """Withdraw every open request of the campaign, cancel its mail not yet sent, and tell each agency that got the letter."""
     app = app_context(ctx)
-    rules = app.settings().rules_path
+    settings = app.settings()
     with app.sessions().begin() as session:
         campaign = _load_campaign(session, campaign_id)
-        open_count = sum(1 for r in camp.campaign_requests(session, campaign) if r.state not in camp.CLOSED_STATES)
-        if not yes and not typer.confirm(f"Withdraw {open_count} open requests of campaign {campaign_id}?", default=False):
-            raise typer.Exit(1)
-        changed = camp.withdraw_campaign(session, campaign, reason=reason, now=_now(), rules_dir=rules)
-    out.print(f"campaign {campaign_id}: {changed} requests withdrawn")
+        open_requests = [r for r in camp.campaign_requests(session, campaign) if r.state not in camp.CLOSED_STATES]
+        if not yes:
+            told = 0 if no_notice else sum(1 for r in open_requests if went_out(session, r))
+            if told:
+                out.print(f"{told} of the {len(open_requests)} open requests went out: their agencies get a withdrawal notice (--no-notice: none)")
+            if not typer.confirm(f"Withdraw {len(open_requests)} open requests of campaign {campaign_id}?", default=False):
+                raise typer.Exit(1)
+        try:
+            results = camp.withdraw_campaign_requests(
+                session, campaign, settings=settings, notice=not no_notice, reason=reason, now=_now()
+            )
+        except TemplateError as exc:
+            fail(f"{exc}; nothing withdrawn (use --no-notice to withdraw without telling the agencies)", 2)
+    out.print(f"campaign {campaign_id}: {len(results)} requests withdrawn")
+    if results:
+        notices = sum(1 for r in results if r.notice_id is not None)
+        why = Counter(r.no_notice for r in results if r.notice_id is None and r.no_notice)
+        none = "; no notice: " + ", ".join(f"{n} {w}" for w, n in why.most_common()) if why else ""
+        out.print(f"  {notices} withdrawal notices queued{none}", highlight=False)
 
 
 @campaign_app.command("followup")

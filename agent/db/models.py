@@ -219,7 +219,7 @@ class Outbox(Base):
     message_id: Mapped[str] = mapped_column(String(500), unique=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # request | followup | digest | reply
+    kind: Mapped[str] = mapped_column(String(20))  # request | followup | withdrawal | digest | reply
     sender: Mapped[str] = mapped_column(String(320))
     recipients: Mapped[list[Any]] = mapped_column(default=list)
     subject: Mapped[str] = mapped_column(String(500), default="")

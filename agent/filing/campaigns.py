@@ -15,7 +15,15 @@ from agent.config import Settings
 from agent.db.models import Agency, Campaign, Outbox, Request
 from agent.filing.letters import StatuteBook, load_statute_book
 from agent.filing.rollup import Rollup, is_overdue, rollup  # noqa: F401  (part of the campaign API)
-from agent.filing.requests import CLOSED_STATES, FilingError, create_request, send_request, withdraw_request
+from agent.filing.requests import (  # noqa: F401  (withdraw_request is part of the campaign API)
+    CLOSED_STATES,
+    FilingError,
+    Withdrawal,
+    create_request,
+    send_request,
+    withdraw,
+    withdraw_request,
+)
 
 Progress = Callable[[Request], None]
 
@@ -88,21 +96,48 @@ def send_campaign(
     return SendReport(queued=tuple(queued), skipped=tuple(skipped))
 
 
+def withdraw_campaign_requests(
+    session: Session,
+    campaign: Campaign,
+    *,
+    settings: Settings | None = None,
+    notice: bool = True,
+    actor: str = "operator",
+    reason: str = "",
+    now: dt.datetime | None = None,
+    rules_dir: Path | None = None,
+) -> list[Withdrawal]:
+    """Withdraw every open request of the campaign; each one whose letter went out gets a withdrawal notice.
+
+    `reason` is recorded in each request's history only: the notices to the agencies carry no reason line.
+    """
+    done: list[Withdrawal] = []
+    for request in campaign_requests(session, campaign):
+        result = withdraw(
+            session, request, settings=settings, notice=notice, actor=actor,
+            reason=reason or f"campaign {campaign.id} withdrawn", now=now, rules_dir=rules_dir,
+        )
+        if result is not None:
+            done.append(result)
+    return done
+
+
 def withdraw_campaign(
     session: Session,
     campaign: Campaign,
     *,
+    settings: Settings | None = None,
+    notice: bool = True,
     actor: str = "operator",
     reason: str = "",
     now: dt.datetime | None = None,
     rules_dir: Path | None = None,
 ) -> int:
-    """Withdraw every open request of the campaign; returns how many changed."""
-    return sum(
-        withdraw_request(
-            session, request, actor=actor, reason=reason or f"campaign {campaign.id} withdrawn", now=now, rules_dir=rules_dir
+    """Withdraw every open request of the campaign (see withdraw_campaign_requests); returns how many changed."""
+    return len(
+        withdraw_campaign_requests(
+            session, campaign, settings=settings, notice=notice, actor=actor, reason=reason, now=now, rules_dir=rules_dir
         )
-        for request in campaign_requests(session, campaign)
     )
 
 

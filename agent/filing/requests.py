@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,8 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from agent.compose.message import build_message, new_message_id
+from agent.compose.withdrawal import WithdrawalFacts, compose_withdrawal
 from agent.config import Settings
-from agent.db.models import Agency, Campaign, Outbox, Request
+from agent.db.models import Agency, Campaign, Message, Outbox, Request, TrackingNumber
 from agent.filing.letters import AgencyInfo, Letter, StatuteBook, render_letter
 from agent.outbox.queue import enqueue
 from agent.requests import lifecycle, states
@@ -138,28 +140,220 @@ def send_request(
     return row
 
 
+# A request letter in one of these outbox states may have reached the agency ("sending": on the wire right now).
+LETTER_LEFT = ("sent", "uncertain", "sending")
+# A withdrawal notice in one of these states has gone or will go out; a cancelled or failed one never arrived.
+NOTICE_LIVE = ("queued", "sending", "sent", "uncertain")
+NOT_A_REPLY = ("auto_reply", "bounce")
+THREAD_REPLIES = 3  # the agency's latest replies named in References (with our letter) so the notice threads
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """What withdrawing one request did: mail cancelled, and the notice queued (or why none was)."""
+
+    request_id: int
+    reference: str
+    outbox_cancelled: int
+    notice_id: int | None = None
+    notice_message_id: str | None = None
+    no_notice: str | None = None  # why no notice was queued, when none was
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+
+
+def _letters_out(session: Session, request: Request) -> list[Outbox]:
+    return list(
+        session.scalars(
+            select(Outbox)
+            .where(Outbox.request_id == request.id, Outbox.kind == "request", Outbox.state.in_(LETTER_LEFT))
+            .order_by(Outbox.id)
+        )
+    )
+
+
+def went_out(session: Session, request: Request) -> bool:
+    """Has the agency (possibly) got our letter? Sent or in doubt, or it has written to us about it."""
+    if request.filed_at is not None or _letters_out(session, request):
+        return True
+    replied = session.scalar(
+        select(Message.id)
+        .where(Message.request_id == request.id, Message.direction == "in")
+        .where(Message.kind.is_(None) | Message.kind.notin_(NOT_A_REPLY))
+        .limit(1)
+    )
+    return replied is not None
+
+
+def _existing_notice(session: Session, request: Request) -> int | None:
+    return session.scalar(
+        select(Outbox.id)
+        .where(Outbox.request_id == request.id, Outbox.kind == "withdrawal", Outbox.state.in_(NOTICE_LIVE))
+        .limit(1)
+    )
+
+
+def _notice_facts(session: Session, request: Request, settings: Settings, now: dt.datetime, reason: str) -> WithdrawalFacts | None:
+    """What the notice needs from the DB; None when there is no address to send it to."""
+    letters = _letters_out(session, request)
+    recipients = tuple(request.agency.emails or ())
+    if not recipients:
+        # The directory lost the address since: the letter's own recipients still reach the same office.
+        first_out = session.scalars(
+            select(Message).where(Message.request_id == request.id, Message.direction == "out").order_by(Message.id).limit(1)
+        ).first()
+        if first_out is not None and first_out.to_addrs:
+            recipients = tuple(first_out.to_addrs)
+        elif letters:
+            recipients = tuple(letters[0].recipients)
+    if not recipients:
+        return None
+    if request.filed_at is not None:
+        filed = request.filed_at
+    elif letters:
+        first = letters[0]
+        filed = first.sent_at or first.smtp_started_at or first.claimed_at or first.created_at or now
+    else:
+        filed = request.created_at or now
+    replies = list(
+        session.scalars(
+            select(Message.message_id)
+            .where(Message.request_id == request.id, Message.direction == "in", Message.message_id.is_not(None))
+            .where(Message.kind.is_(None) | Message.kind.notin_(NOT_A_REPLY))
+            .order_by(Message.id.desc())
+            .limit(THREAD_REPLIES)
+        )
+    )
+    thread = list(dict.fromkeys(mid for mid in (request.message_id, *reversed(replies)) if mid))
+    numbers = tuple(
+        session.scalars(select(TrackingNumber.value).where(TrackingNumber.request_id == request.id).order_by(TrackingNumber.id))
+    )
+    return WithdrawalFacts(
+        agency_name=request.agency.name,
+        reference=request.reference,
+        subject=request.subject,
+        to=recipients,
+        reply_to=request.reply_address,
+        filed_date=local_date(_aware(filed), settings),
+        tracking_numbers=numbers,
+        thread_ids=tuple(thread),
+        reason=reason,
+    )
+
+
+def _notice_due(session: Session, request: Request, wanted: bool) -> str | None:
+    """None when the agency must be told; else why not (read before anything is written)."""
+    if not went_out(session, request):
+        return "never sent to the agency"
+    if not wanted:
+        return "not requested"
+    existing = _existing_notice(session, request)
+    if existing is not None:
+        return f"a withdrawal notice is already in the outbox (outbox {existing})"
+    return None
+
+
+def withdraw(
+    session: Session,
+    request: Request,
+    *,
+    settings: Settings | None = None,
+    notice: bool = True,
+    actor: str = ACTOR,
+    reason: str = "",
+    notice_reason: str = "",
+    now: dt.datetime | None = None,
+    rules_dir: Path | None = None,
+) -> Withdrawal | None:
+    """Withdraw an open request: cancel its mail still waiting, and tell the agency if our letter reached it.
+
+    The notice (kind "withdrawal") is queued in the caller's transaction, together with the state change
+    and the event that names it, and only when the letter went out: a draft, or a letter still queued
+    (cancelled here), needs no notice. `reason` goes in our history; `notice_reason`, if given, in the
+    notice. Returns None when the request is already closed, so a second withdrawal mails nobody.
+    Raises FilingError when a notice is due but no settings were given to write it with.
+    """
+    if not states.can(request.state, "withdraw"):
+        return None
+    why = _notice_due(session, request, notice)
+    if why is None and settings is None:
+        raise FilingError(
+            f"request {request.reference} went out to the agency: pass settings to send it a withdrawal notice, "
+            "or notice=False"
+        )
+    seen = request.state
+    # Claim the row (the UPDATE locks it): of two operators withdrawing at once, only one goes on to mail.
+    claimed = session.execute(
+        update(Request)
+        .where(Request.id == request.id, Request.state == seen)
+        .values(state=seen)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        session.refresh(request)
+        return None
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if rules_dir is None and settings is not None:
+        rules_dir = settings.rules_path
+    # A withdrawal notice still queued (the request was reopened and is withdrawn again) stays: it is the one notice.
+    cancelled = session.execute(
+        update(Outbox)
+        .where(Outbox.request_id == request.id, Outbox.state == "queued", Outbox.kind != "withdrawal")
+        .values(state="cancelled", last_error="request withdrawn")
+    ).rowcount
+    row: Outbox | None = None
+    if why is None:
+        assert settings is not None
+        facts = _notice_facts(session, request, settings, now, notice_reason)
+        if facts is None:
+            why = f"{request.agency.name} has no email address"
+        else:
+            msg = compose_withdrawal(facts, identity=settings.identity, now=now, rules_dir=settings.rules_path)
+            row = enqueue(session, msg, kind="withdrawal", request_id=request.id, agency_id=request.agency_id)
+    lifecycle.fire(
+        session, request, "withdraw", cause="operator", actor=actor,
+        detail={
+            "reason": reason,
+            "outbox_cancelled": cancelled,
+            "notice_outbox_id": row.id if row is not None else None,
+            "notice_message_id": row.message_id if row is not None else None,
+            "no_notice": why,
+        },
+        now=now, rules_dir=rules_dir,
+    )
+    return Withdrawal(
+        request_id=request.id,
+        reference=request.reference,
+        outbox_cancelled=cancelled,
+        notice_id=row.id if row is not None else None,
+        notice_message_id=row.message_id if row is not None else None,
+        no_notice=why,
+    )
+
+
 def withdraw_request(
     session: Session,
     request: Request,
     *,
+    settings: Settings | None = None,
+    notice: bool = True,
     actor: str = ACTOR,
     reason: str = "",
+    notice_reason: str = "",
     now: dt.datetime | None = None,
     rules_dir: Path | None = None,
 ) -> bool:
-    """Withdraw an open request and cancel its mail still waiting in the outbox; False when already closed."""
-    if not states.can(request.state, "withdraw"):
-        return False
-    cancelled = session.execute(
-        update(Outbox)
-        .where(Outbox.request_id == request.id, Outbox.state == "queued")
-        .values(state="cancelled", last_error="request withdrawn")
-    ).rowcount
-    lifecycle.fire(
-        session, request, "withdraw", cause="operator", actor=actor,
-        detail={"reason": reason, "outbox_cancelled": cancelled}, now=now, rules_dir=rules_dir,
+    """withdraw() for callers that only need to know whether anything changed; False when already closed."""
+    return (
+        withdraw(
+            session, request, settings=settings, notice=notice, actor=actor, reason=reason,
+            notice_reason=notice_reason, now=now, rules_dir=rules_dir,
+        )
+        is not None
     )
-    return True
 
 
 def get_request(session: Session, key: str | int) -> Request | None:

@@ -6,13 +6,14 @@ import datetime as dt
 from pathlib import Path
 
 from agent.compose.followup import FollowupFacts, compose_followup
+from agent.compose.withdrawal import WithdrawalFacts, compose_withdrawal
 from agent.config import IdentitySettings
 from agent.followups.policy import load_policy
 from agent.requests.clock import deadline_tools
 
 
 def check_rules(rules_dir: Path, *, fresh: bool = False) -> None:
-    """Load the follow-up policy, statutes and calendar, and render the follow-up template once.
+    """Load the follow-up policy, statutes and calendar, and render the follow-up and withdrawal templates once.
 
     Raises PolicyError, StatuteError or TemplateError naming the file (and key) at fault. fresh=True reads
     the files again, past the per-process caches (a reload validates what is on disk now).
@@ -36,6 +37,16 @@ def check_rules(rules_dir: Path, *, fresh: bool = False) -> None:
     compose_followup(
         sample, statute=statutes["CA"], identity=IdentitySettings(), today=dt.date(2000, 2, 1),
         now=dt.datetime(2000, 2, 1, 12, tzinfo=dt.timezone.utc), rules_dir=Path(rules_dir), template=policy.template,
+    )
+    # Written by the CLI, not the daemon, but a rules file all the same: a broken edit is found here, not by
+    # an operator withdrawing a campaign.
+    compose_withdrawal(
+        WithdrawalFacts(
+            agency_name=sample.agency_name, reference=sample.reference, subject=sample.subject, to=sample.to,
+            reply_to=None, filed_date=sample.filed_date, tracking_numbers=sample.tracking_numbers,
+            thread_ids=sample.thread_ids, reason="Sample reason.",
+        ),
+        identity=IdentitySettings(), now=dt.datetime(2000, 2, 1, 12, tzinfo=dt.timezone.utc), rules_dir=Path(rules_dir),
     )
 
 
