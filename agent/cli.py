@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "agent.commands.filing",
     "agent.commands.operators",
     "agent.commands.inbound",
+    "agent.commands.archive",
     "agent.commands.classify",
     "agent.commands.deadlines",
     "agent.commands.followups",

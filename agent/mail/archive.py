@@ -81,6 +81,16 @@ class Archive:
         except OSError as exc:
             raise ArchiveError(f"cannot read {key!r} from archive {self.root}: {exc}") from None
 
+    def remove(self, key: str) -> bool:
+        """Delete one stored message (only for copies proven redundant); False when it is not there."""
+        try:
+            path = self._path_of(key)
+        except ArchiveError:
+            return False
+        path.unlink(missing_ok=True)
+        _fsync_dir(path.parent)
+        return True
+
     def __contains__(self, key: str) -> bool:
         try:
             self._path_of(key)

@@ -64,3 +64,38 @@ def test_poll_respects_the_postgres_inbox_lock(tmp_path: Path, fresh_pg_url: str
 @pytest.fixture(autouse=True)
 def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")
+
+
+def test_archive_check_finds_crash_leftovers_and_prunes_only_proven_copies(tmp_path: Path, sqlite_url: str) -> None:
+    from agent.mail.archive import Archive
+
+    engine = make_engine(sqlite_url)
+    migrate.upgrade(engine)
+    cfg = _config(tmp_path, sqlite_url)
+    first = (EML / "with_pdf.eml").read_bytes()
+    (tmp_path / "inbox" / "new" / "1.a").write_bytes(first)
+    (tmp_path / "inbox" / "new" / "2.b").write_bytes((EML / "portal_ack.eml").read_bytes())
+    runner = CliRunner()
+    assert runner.invoke(app, ["--config", str(cfg), "poll", "--once"]).exit_code == 0
+    # What a crash between archiving and recording leaves: another copy of a recorded message, and a file
+    # whose message was never recorded at all (kept: it may be the only copy).
+    archive = Archive(tmp_path / "mailbox")
+    copy = archive.add(first).key
+    stranger = archive.add(b"From: x@example.org\r\nSubject: never recorded\r\n\r\nbody\r\n").key
+
+    check = runner.invoke(app, ["--config", str(cfg), "archive", "check"])
+    assert check.exit_code == 0, check.output
+    assert check.output.splitlines()[0] == "archive: files=4 referenced=2 duplicate_copies=1 unrecorded=1 missing=0 pruned=0"
+    assert stranger in check.output
+
+    pruned = runner.invoke(app, ["--config", str(cfg), "archive", "check", "--prune"])
+    assert pruned.output.splitlines()[0].endswith("duplicate_copies=1 unrecorded=1 missing=0 pruned=1")
+    assert copy not in archive and stranger in archive
+    assert len(archive.keys()) == 3
+
+    # A recorded message whose file has gone is an error the operator must hear about.
+    victim = next(k for k in archive.keys() if k != stranger)
+    assert archive.remove(victim)
+    lost = runner.invoke(app, ["--config", str(cfg), "archive", "check", "--json"])
+    assert lost.exit_code == 1 and '"missing": [' in lost.output
+    engine.dispose()
