@@ -41,6 +41,7 @@ def send(
     out.print(
         f"sent {report.sent} · retry later {report.retried} · failed {report.failed}"
         f" · rate-limited {report.rate_limited} · reconciled {report.reconciled} · uncertain {report.uncertain}"
+        + (f" · cancelled {report.cancelled} (request closed meanwhile)" if report.cancelled else "")
     )
 
 

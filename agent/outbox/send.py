@@ -37,6 +37,7 @@ class DrainReport:
     reconciled: int = 0  # rows left in `sending` by a crash and proven sent
     uncertain: int = 0  # rows left in `sending` that no evidence could settle
     requeued: int = 0  # rows left in `sending` before their SMTP conversation began: safe to send again
+    cancelled: int = 0  # letters and follow-ups whose request was closed while they waited
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ async def drain_once(
     """Settle rows a crash left behind, then send what is queued and due; return what happened."""
     now = now or _now()
     rec = await reconcile_stuck(settings, sessions, worker_id=worker_id, now=now)
-    claimed, limited = _claim(sessions, settings, worker_id=worker_id, now=now, limit=batch_size)
+    claimed, limited, cancelled = _claim(sessions, settings, worker_id=worker_id, now=now, limit=batch_size)
     counts = {"sent": 0, "retry": 0, "failed": 0}
     for item in claimed:
         outcome = await _attempt(settings.smtp, item, lambda item=item: _mark_started(sessions, item.id, worker_id))
@@ -95,15 +96,23 @@ async def drain_once(
         reconciled=rec.proven_sent,
         uncertain=rec.uncertain,
         requeued=rec.requeued,
+        cancelled=cancelled,
     )
+
+
+# Mail that only makes sense while its request is open. A letter re-queued after a temporary failure must
+# not reach an agency after the request was withdrawn, nor a reminder after the agency answered in full.
+_STALE_WHEN = {"request": frozenset({"withdrawn"}), "followup": frozenset(states.CLOSED)}
 
 
 def _claim(
     sessions: sessionmaker[Session], settings: Settings, *, worker_id: str, now: dt.datetime, limit: int
-) -> tuple[list[Claimed], int]:
-    """Mark due rows `sending` (committed) before any connection is made, so a crash leaves a trace."""
+) -> tuple[list[Claimed], int, int]:
+    """Mark due rows `sending` (committed) before any connection is made, so a crash leaves a trace.
+
+    Returns (claimed, rate-limited, cancelled because their request closed meanwhile)."""
     claimed: list[Claimed] = []
-    limited = 0
+    limited = cancelled = 0
     with sessions.begin() as session:
         query = (
             select(Outbox)
@@ -115,7 +124,17 @@ def _claim(
             # Several daemons drain one outbox: each takes rows nobody holds and never waits for them.
             query = query.with_for_update(skip_locked=True)
         budget = AgencyBudget(session, now, settings.smtp.per_agency_per_hour)
-        for row in list(session.scalars(query)):
+        rows = list(session.scalars(query))
+        request_states = _request_states(session, rows)
+        for row in rows:
+            if request_states.get(row.request_id) in _STALE_WHEN.get(row.kind, ()):
+                cancelled += session.execute(
+                    update(Outbox)
+                    .where(Outbox.id == row.id, Outbox.state == "queued")
+                    .values(state="cancelled", last_error=f"request {request_states[row.request_id]} before sending")
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                continue
             if not budget.take(row.agency_id):
                 limited += 1
                 continue
@@ -143,7 +162,14 @@ def _claim(
                     attempts=row.attempts,
                 )
             )
-    return claimed, limited
+    return claimed, limited, cancelled
+
+
+def _request_states(session: Session, rows: list[Outbox]) -> dict[int, str]:
+    ids = sorted({r.request_id for r in rows if r.request_id is not None and r.kind in _STALE_WHEN})
+    if not ids:
+        return {}
+    return dict(session.execute(select(Request.id, Request.state).where(Request.id.in_(ids))).all())
 
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -229,3 +229,31 @@ async def test_a_row_taken_over_mid_batch_is_not_sent_twice(sessions, settings, 
     assert smtp_server.data_attempts == 0
     row = _row(sessions, rid)
     assert row.state == "sending" and row.claimed_by == "other-host:2"
+
+
+async def test_mail_for_a_request_closed_while_it_waited_is_cancelled_not_sent(
+    sessions, settings, smtp_server, new_request, load
+) -> None:
+    """A letter back in the queue after a 451 must not reach an agency once the request is withdrawn, nor a
+    reminder once the agency has answered in full; a reminder for a request still open goes out."""
+    withdrawn = new_request(now=T0)
+    smtp_server.script_data([451])
+    assert (await _drain(settings, sessions, T0)).retried == 1
+    answered = new_request(now=T0)
+    waiting = new_request(now=T0)
+    with sessions.begin() as s:
+        s.get(Request, withdrawn).state = "withdrawn"
+        for rid, state in ((answered, "completed"), (waiting, "sent")):
+            s.get(Request, rid).state = state
+            s.execute(Outbox.__table__.delete().where(Outbox.request_id == rid))
+            msg = build_message(sender_name="Desk", sender_address="records@example.org",
+                                to=["cityclerk@beverlyhills.example"], subject="Reminder", text="A polite reminder.")
+            enqueue(s, msg, kind="followup", request_id=rid, agency_id=s.get(Request, rid).agency_id, not_before=T0)
+
+    report = await _drain(settings, sessions, T0 + dt.timedelta(minutes=5))
+    assert (report.cancelled, report.sent) == (2, 1)
+    assert [m.message["Subject"] for m in smtp_server.messages] == ["Reminder"]
+    assert (_row(sessions, withdrawn).state, _row(sessions, answered).state) == ("cancelled", "cancelled")
+    assert "withdrawn" in (_row(sessions, withdrawn).last_error or "")
+    assert _row(sessions, waiting).state == "sent"
+    assert load(withdrawn).state == "withdrawn"
