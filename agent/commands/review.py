@@ -117,7 +117,8 @@ def _run_action(context: AppContext, action: str, item_id: int, who: str, arg: s
         if action == "attach":
             return review.attach(session, item_id, arg, operator=who, now=now, rules_dir=rules)
         if action == "set-state":
-            return review.set_state(session, item_id, arg, operator=who, now=now, rules_dir=rules)
+            return review.set_state(session, item_id, arg, operator=who, now=now, rules_dir=rules,
+                                    settings=context.settings())
         if action == "note":
             return review.note(session, item_id, arg, operator=who, now=now)
         if action == "skip":

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agent.config import Settings
 from agent.db.models import Event, Message, Request, ReviewItem
 from agent.operators.clock import as_utc
 from agent.operators.queries import NotFound, find_request, suggestions
@@ -148,9 +149,19 @@ def attach(
 
 
 def set_state(
-    session: Session, item_id: int, state: str, *, operator: str, now: dt.datetime, rules_dir: Path | None = None
+    session: Session,
+    item_id: int,
+    state: str,
+    *,
+    operator: str,
+    now: dt.datetime,
+    rules_dir: Path | None = None,
+    settings: Settings | None = None,
 ) -> ActionResult:
-    """Put the item's request in a state the operator chose, whatever the mail said."""
+    """Put the item's request in a state the operator chose, whatever the mail said.
+
+    "withdrawn" with settings given goes through the filing path, so an agency that has our letter is told
+    (the usual case: a fee we decline to pay) and mail still queued is cancelled."""
     if state not in all_states():
         raise ReviewError(f"unknown state {state!r} (one of: {', '.join(all_states())})")
     item = _open_item(session, item_id)
@@ -160,6 +171,14 @@ def set_state(
     detail = {"from_state": request.state, "to_state": state}
     _event(session, item, "review_set_state", operator, now, detail)
     _decide(item, operator, now)
+    if state == "withdrawn" and settings is not None and states.can(request.state, "withdraw"):
+        from agent.filing.requests import withdraw  # filing depends on operators' vocabulary, not the reverse
+
+        done = withdraw(session, request, settings=settings, actor=operator, reason=f"review item {item.id}",
+                        now=now, rules_dir=rules_dir)
+        if done is not None:
+            detail = {**detail, "withdrawal_notice_outbox_id": done.notice_id, "no_notice": done.no_notice}
+        return _result(item, "set-state", request, detail)
     change_state(session, request, state, operator=operator, detail={"review_item": item.id}, now=now,
                  rules_dir=rules_dir)
     return _result(item, "set-state", request, detail)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from agent.cli import app
-from agent.db.models import Event, Message, Request, ReviewItem
+from agent.db.models import Event, Message, Outbox, Request, ReviewItem
 from operators.seed import Seeded, Shared, seed
 
 runner = CliRunner()
@@ -289,6 +289,10 @@ def test_review_interactive_walk(seeded: Seeded, config_file: Path, sessions: se
     with sessions() as s:
         assert s.get(ReviewItem, seeded.reviews["bounce"]).state == "skipped"
         assert s.get(Request, seeded.requests["RA-2025-0006"]).state == "withdrawn"
+        # Declining the fee by withdrawing tells the agency, which has our letter: one notice, in its thread.
+        notices = s.scalars(select(Outbox).where(Outbox.request_id == seeded.requests["RA-2025-0006"],
+                                                 Outbox.kind == "withdrawal")).all()
+        assert len(notices) == 1 and notices[0].recipients == ["clerk@dhs.example.gov"]
         assert s.get(ReviewItem, seeded.reviews["orphan"]).state == "open"
         notes = s.scalars(select(Event).where(Event.kind == "note")).all()
         assert [(n.actor, n.detail["text"]) for n in notes] == [("erin", "looks like spam")]
