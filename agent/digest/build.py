@@ -182,31 +182,33 @@ def _replies(msgs: list[Message], by_id: dict[int, RequestFacts], zone: str) -> 
 def _due_near(session: Session, since: dt.date, until: dt.date) -> list[RequestFacts]:
     """Requests the agency owes whose effective due could make them newly overdue this week or due in the next.
 
-    A request becomes overdue the day after its due date, so "became overdue on or after `since`" starts at a due
-    date of since - 1 day; "due soon" ends before until + 7 days. Everything earlier is only counted.
+    Each digest reports a request as newly overdue once: when its first overdue day (the day after the due
+    date) falls after the previous digest's day (`since`) and no later than this digest's day (`until`). So
+    the due dates that matter start at `since`; "due soon" ends before until + 7 days. Earlier ones are counted.
     """
     due = effective_due_sql()
     return _facts(session, _facts_query().where(
-        Request.state.in_(sorted(AGENCY_OWES)), due >= since - DAY, due < until + WEEK))
+        Request.state.in_(sorted(AGENCY_OWES)), due >= since, due < until + WEEK))
 
 
 def _count_still_overdue(session: Session, since: dt.date) -> int:
-    """Owed and already overdue before the week began (first overdue day before `since`): a number, not rows."""
+    """Owed and already overdue when the previous digest went out (due before `since`): a number, not rows."""
     n = session.scalar(
         select(func.count()).select_from(Request)
-        .where(Request.state.in_(sorted(AGENCY_OWES)), effective_due_sql() < since - DAY)
+        .where(Request.state.in_(sorted(AGENCY_OWES)), effective_due_sql() < since)
     )
     return int(n or 0)
 
 
 def _became_overdue(requests: Iterable[RequestFacts], since: dt.date, until: dt.date) -> tuple[Overdue, ...]:
-    """A request becomes overdue the day after its due date; count days over as of the digest day."""
+    """A request becomes overdue the day after its due date; reported in the first digest sent on or after that
+    day (one due on the week's last day is overdue on the digest day itself); days over as of the digest day."""
     became: list[Overdue] = []
     for r in requests:
         due = effective_due(r)
-        if due is None or not waiting_on_agency(r.state) or due >= until:
+        if due is None or not waiting_on_agency(r.state):
             continue
-        if since <= due + DAY < until:
+        if since < due + DAY <= until:
             became.append(Overdue(r.reference, r.agency, due, (until - due).days, r.state))
     became.sort(key=lambda o: (-o.days_over, o.reference))
     return tuple(became)

@@ -51,11 +51,11 @@ def _seed(session: Session) -> None:
 
     req("STILL-1", "sent", d(-9), camp=k3)  # first overdue day since - 1: before the week
     req("STILL-2", "acknowledged", dt.date(2025, 2, 1), agency=beta, extended_due=d(-10))
-    req("BECAME-SINCE-1", "sent", d(-8), agency=alpha, camp=k1)  # first overdue day == since
+    req("BECAME-SINCE-1", "sent", d(-8), agency=alpha, camp=k1)  # first overdue day == since: last digest's news
     req("BECAME-SINCE", "extended", dt.date(2025, 2, 10), agency=alpha, extended_due=d(-7))
     req("BECAME-PROMISED", "partial", None, promised_date=d(-4))
     req("BECAME-LAST", "needs_review", d(-2), camp=k1)  # first overdue day == until - 1
-    req("EDGE-UNTIL-1", "sent", d(-1), camp=k1)  # overdue from the digest day on: in no list, but overdue in K1
+    req("EDGE-UNTIL-1", "sent", d(-1), camp=k1)  # due on the week's last day: overdue on the digest day itself
     req("SOON-UNTIL", "sent", d(0), agency=alpha, camp=k1)
     req("SOON-PROMISED", "acknowledged", d(-20), promised_date=d(2))
     req("SOON-EXTENDED", "extended", d(-3), extended_due=d(3), promised_date=d(1))
@@ -111,12 +111,12 @@ def test_every_section_at_the_week_boundaries(sessions: sessionmaker[Session]) -
         ("unmatched", [(None, "someone@else.example", d(-1))]),
     ]
     assert [(o.reference, o.agency, o.due, o.days_over, o.state) for o in dg.became_overdue] == [
-        ("BECAME-SINCE-1", "Agency Alpha", d(-8), 8, "sent"),
         ("BECAME-SINCE", "Agency Alpha", d(-7), 7, "extended"),
         ("BECAME-PROMISED", "Agency Gamma", d(-4), 4, "partial"),
         ("BECAME-LAST", "Agency Gamma", d(-2), 2, "needs_review"),
+        ("EDGE-UNTIL-1", "Agency Gamma", d(-1), 1, "sent"),
     ]
-    assert dg.still_overdue == 2  # STILL-1, STILL-2
+    assert dg.still_overdue == 3  # STILL-1, STILL-2, and BECAME-SINCE-1 (newly overdue in last week's digest)
     assert [(s.reference, s.due, s.basis, s.state) for s in dg.due_soon] == [
         ("SOON-UNTIL", d(0), "statutory", "sent"),
         ("SOON-PROMISED", d(2), "promised", "acknowledged"),
@@ -157,3 +157,17 @@ def test_effective_due_in_sql_agrees_with_python(sessions: sessionmaker[Session]
         cut = dt.date(2025, 3, 5)
         picked = session.scalars(select(Request.reference).where(effective_due_sql() >= cut)).all()
         assert sorted(picked) == sorted(r.reference for r, _ in rows if (effective_due(r) or dt.date.min) >= cut)
+
+
+def test_each_overdue_request_is_news_in_exactly_one_weekly_digest(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        _seed(session)
+    seen: list[str] = []
+    with sessions() as session:
+        for weeks in (-2, -1, 0, 1):
+            since = SINCE + dt.timedelta(days=7 * weeks)
+            dg = build_digest(session, since=since, until=since + dt.timedelta(days=7), settings=SETTINGS)
+            seen += [o.reference for o in dg.became_overdue]
+    assert sorted(seen) == sorted(set(seen))  # never twice
+    # Every request owed and due in the four weeks before the last digest day was news once.
+    assert {"BECAME-SINCE-1", "BECAME-SINCE", "BECAME-PROMISED", "BECAME-LAST", "EDGE-UNTIL-1", "SOON-UNTIL"} <= set(seen)
