@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, case, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from agent.db.models import Agency, Campaign, Message, Request, ReviewItem, TrackingNumber
 from agent.operators.clock import as_utc, local_date
-from agent.operators.vocab import waiting_on_agency
+from agent.operators.vocab import AGENCY_OWES, waiting_on_agency
 
 
 class NotFound(LookupError):
@@ -110,9 +110,20 @@ def list_requests(session: Session, filt: RequestFilter, *, today: dt.date, zone
         select(Request, last_reply.c.at)
         .join(Agency, Agency.id == Request.agency_id)
         .outerjoin(last_reply, last_reply.c.request_id == Request.id)
-        .options(selectinload(Request.agency), selectinload(Request.tracking_numbers), selectinload(Request.campaign))
+        .options(
+            selectinload(Request.agency), selectinload(Request.tracking_numbers), selectinload(Request.campaign),
+            # The letter and its variables are the bulk of a row and never shown here.
+            defer(Request.body), defer(Request.variables),
+        )
         .order_by(Request.id)
     )
+    # The date filters run in the database too (the Python checks below stay exact), so a list of the few
+    # overdue requests does not read the whole table into memory.
+    owed = Request.state.in_(sorted(AGENCY_OWES))
+    if filt.overdue:
+        stmt = stmt.where(owed, effective_due_sql() < today)
+    if filt.due_within is not None:
+        stmt = stmt.where(owed, effective_due_sql().between(today, today + dt.timedelta(days=filt.due_within)))
     if filt.states:
         stmt = stmt.where(Request.state.in_(filt.states))
     if filt.agency:
