@@ -11,6 +11,7 @@ from typing import Any
 
 from agent.db.models import Request
 from agent.deadlines.business_days import BusinessCalendar
+from agent.deadlines.zones import local_day
 from agent.requests.clock import calendar_jurisdiction
 from agent.requests.states import follows_up
 
@@ -67,10 +68,6 @@ def checkpoint(request: Request) -> dt.date | None:
     return max(dates) if dates else None
 
 
-def _day(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value is not None else None
-
-
 def next_action_date(request: Request, policy: FollowupPolicy, calendar: BusinessCalendar) -> dt.date | None:
     """When the timer should next look at this request: a follow-up, or the escalation after the last one.
 
@@ -83,9 +80,9 @@ def next_action_date(request: Request, policy: FollowupPolicy, calendar: Busines
         return None
     jur = calendar_jurisdiction(request.jurisdiction)
     sent = streak(request)
-    last_followup = _day(request.last_followup_at)
+    last_followup = local_day(request.last_followup_at, jur)
     if sent == 0 or last_followup is None:
-        reply_day = _day(request.last_reply_at)
+        reply_day = local_day(request.last_reply_at, jur)
         if reply_day is not None and reply_day >= cp:
             # The agency answered after its deadline: give it some room before the first reminder.
             return calendar.add_business_days(reply_day, policy.after_reply_business_days, jur)

@@ -123,3 +123,20 @@ def test_rules_check_passes_on_the_shipped_rules_and_names_a_broken_template(tmp
     (broken / "templates" / "followup.txt.j2").write_text("Dear {{ agency_nmae }},\n")
     with pytest.raises(TemplateError, match="followup.txt.j2"):
         check_rules(broken)
+
+
+def test_spacing_counts_from_the_agencys_own_day_not_utcs() -> None:
+    """6:30 pm in California is already tomorrow in UTC: a reply or a reminder then belongs to the local day."""
+    policy, cal = FollowupPolicy(), BusinessCalendar()
+    evening = dt.datetime(2025, 3, 11, 1, 30, tzinfo=dt.timezone.utc)  # Mon Mar 10, 18:30 PDT
+    late_reply = _req(due_date=dt.date(2025, 2, 21), extended_due=dt.date(2025, 3, 7), last_reply_at=evening)
+    assert next_action_date(late_reply, policy, cal) == cal.add_business_days(
+        dt.date(2025, 3, 10), policy.after_reply_business_days, "CA")
+    reminded = _req(due_date=dt.date(2025, 2, 21), flags={"followup_streak": 1}, last_followup_at=evening)
+    assert next_action_date(reminded, policy, cal) == dt.date(2025, 3, 24)  # ten business days after Mon Mar 10
+    # SQLite hands back naive datetimes: they are UTC, so the same local day comes out.
+    reminded.last_followup_at = evening.replace(tzinfo=None)
+    assert next_action_date(reminded, policy, cal) == dt.date(2025, 3, 24)
+    # In New York 1:30 UTC is 9:30 pm the same evening; in Honolulu it is still the afternoon.
+    assert next_action_date(_req(jurisdiction="NY", due_date=dt.date(2025, 2, 21), flags={"followup_streak": 1},
+                                 last_followup_at=evening), policy, cal) == dt.date(2025, 3, 24)
