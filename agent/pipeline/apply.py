@@ -16,6 +16,8 @@ from agent.requests.clock import statutory_deadline
 DEFAULT_REVIEW_THRESHOLD = 0.6
 ACTOR = "pipeline"
 
+# After we withdrew, only a bill or a question still needs an answer from us (to say it is withdrawn).
+_STILL_NEEDS_PERSON_AFTER_WITHDRAWAL = frozenset({"fee", "clarification"})
 # Labels that also need a person, even when the classifier is sure: money or an answer from us.
 _NEEDS_PERSON = {"fee": "fee", "clarification": "clarification", "portal_redirect": "portal"}
 
@@ -133,6 +135,15 @@ def _apply_label(
         return [
             lifecycle.record_event(
                 session, request, "reply_noted", cause="message", actor=ACTOR, detail=detail,
+                from_state=request.state, to_state=request.state, message=message, now=now,
+            )
+        ]
+    if request.state == "withdrawn" and u.label not in _STILL_NEEDS_PERSON_AFTER_WITHDRAWAL:
+        # The agency acknowledging our withdrawal, or records it had already gathered: worth keeping in the
+        # thread, not worth a person's time.
+        return [
+            lifecycle.record_event(
+                session, request, "reply_after_withdrawal", cause="message", actor=ACTOR, detail=detail,
                 from_state=request.state, to_state=request.state, message=message, now=now,
             )
         ]

@@ -132,3 +132,19 @@ async def test_extension_without_a_date_uses_the_statutory_maximum(sessions, set
     reply(rid, now=at("2025-02-20"), label="extension")
     req = load(rid)
     assert req.extended_due == dt.date(2025, 3, 7) and req.next_action_date == dt.date(2025, 3, 10)
+
+
+async def test_after_a_withdrawal_only_a_bill_or_a_question_needs_a_person(
+    sessions, settings, new_request, reply, load
+) -> None:
+    from agent.db.models import Request
+
+    rid = await _file(settings, sessions, new_request, "2025-02-11")
+    with sessions.begin() as s:
+        s.get(Request, rid).state = "withdrawn"
+    events = reply(rid, now=at("2025-02-14"), label="no_records")  # "your request has been closed"
+    assert events[0][0] == "reply_after_withdrawal"
+    reply(rid, now=at("2025-02-15"), label="final_records")  # what the clerk had already gathered
+    assert load(rid).state == "withdrawn" and _reviews(sessions, rid) == []
+    reply(rid, now=at("2025-02-18"), label="fee", fees=(Fee(25.0, "USD", "estimate", "$25.00"),))
+    assert load(rid).state == "withdrawn" and _reviews(sessions, rid) == ["unexpected"]
