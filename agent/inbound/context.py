@@ -13,7 +13,6 @@ from agent.config import Settings
 from agent.inbound.match_index import AgencyBook, load_agencies
 from agent.mail.archive import Archive
 from agent.mail.attachments import AttachmentStore
-from agent.pipeline.match import AgencyInfo
 from agent.pipeline.thread_context import ThreadMemory
 from agent.pipeline.tracking import TrackingRules, load_tracking_rules
 from agent.pipeline.understand import load_understand_rules

@@ -17,7 +17,7 @@ from agent.db.models import Message
 from agent.inbound.context import InboundContext
 from agent.inbound.crash import crash_point
 from agent.inbound.ingest import poll_state, read_checkpoint, record_batch
-from agent.inbound.process import process_row, process_rows, quarantine
+from agent.inbound.transactions import process_row, process_rows, quarantine
 from agent.mail.archive import ArchiveError
 from agent.mail.inbox import Inbox, InboxConnectionError
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.db.models import Message
 from agent.inbound.context import InboundContext
-from agent.inbound.process import process_message, quarantine
+from agent.inbound.process import process_message
+from agent.inbound.transactions import quarantine
 from agent.mail.archive import ArchiveError
 
 

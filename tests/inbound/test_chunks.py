@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agent.db import migrate
 from agent.db.models import BoilerplateStat, Event, Message, Request, ReviewItem, TrackingNumber
 from agent.db.session import make_engine, make_session_factory
-from agent.inbound import process
+from agent.inbound import process, transactions
 from agent.inbound.poll import poll_once
 from agent.mail.maildir_inbox import MaildirInbox
 
@@ -59,7 +59,7 @@ def _run(tmp_path: Path, stream: list[bytes], chunk: int, monkeypatch: pytest.Mo
     for n, raw in enumerate(stream):
         (settings.inbox.maildir / "new").mkdir(parents=True, exist_ok=True)
         (settings.inbox.maildir / "new" / f"{1700000000 + n}.M{n}P1.test").write_bytes(raw)
-    monkeypatch.setattr(process, "CHUNK", chunk)
+    monkeypatch.setattr(transactions, "CHUNK", chunk)
     report = poll_once(settings, sessions, inbox)
     with sessions() as s:
         messages = [
