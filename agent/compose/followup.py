@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
-from agent.compose.message import build_message, new_message_id
+from agent.compose.message import build_message
 from agent.compose.render import render
 from agent.config import IdentitySettings
 from agent.deadlines.statutes import Statute
@@ -31,7 +32,8 @@ class FollowupFacts:
     extended: bool = False  # due_date is the extended one, after the agency's notice
 
 
-def _human(day: dt.date) -> str:
+def human_date(day: dt.date) -> str:
+    """March 7, 2025: how a letter writes a date."""
     return f"{day:%B} {day.day}, {day.year}"
 
 
@@ -40,6 +42,33 @@ def followup_subject(subject: str, reference: str) -> str:
     if reference not in base:
         base = f"{base} [{reference}]"
     return base if base.lower().startswith("re:") else f"Re: {base}"
+
+
+def reply_in_thread(
+    identity: IdentitySettings,
+    *,
+    to: Sequence[str],
+    subject: str,
+    reference: str,
+    text: str,
+    reply_to: str | None,
+    thread_ids: Sequence[str],
+    now: dt.datetime,
+) -> EmailMessage:
+    """Our mail in a request's thread: "Re:" with our reference, In-Reply-To the latest id, References all.
+
+    Quotes nothing: the agency's portal strips quotes, and headers keep the thread together."""
+    return build_message(
+        sender_name=identity.name,
+        sender_address=identity.address,
+        to=to,
+        subject=followup_subject(subject, reference),
+        text=text,
+        reply_to=reply_to,
+        in_reply_to=thread_ids[-1] if thread_ids else None,
+        references=thread_ids,
+        date=now,
+    )
 
 
 def compose_followup(
@@ -60,9 +89,9 @@ def compose_followup(
         {
             "agency_name": facts.agency_name,
             "reference": facts.reference,
-            "filed_date": _human(facts.filed_date),
-            "due_date": _human(facts.due_date),
-            "promised_date": _human(facts.promised_date) if facts.promised_date and facts.promised_date > facts.due_date else None,
+            "filed_date": human_date(facts.filed_date),
+            "due_date": human_date(facts.due_date),
+            "promised_date": human_date(facts.promised_date) if facts.promised_date and facts.promised_date > facts.due_date else None,
             "days_overdue": max(0, (today - checkpoint).days),
             "statute_name": statute.name,
             "citation": statute.citation,
@@ -75,16 +104,7 @@ def compose_followup(
             "signature": identity.signature,
         },
     )
-    domain = identity.address.rpartition("@")[2] or "localhost"
-    return build_message(
-        sender_name=identity.name,
-        sender_address=identity.address,
-        to=facts.to,
-        subject=followup_subject(facts.subject, facts.reference),
-        text=text,
-        reply_to=facts.reply_to,
-        in_reply_to=facts.thread_ids[-1] if facts.thread_ids else None,
-        references=facts.thread_ids,
-        message_id=new_message_id(domain),
-        date=now,
+    return reply_in_thread(
+        identity, to=facts.to, subject=facts.subject, reference=facts.reference, text=text,
+        reply_to=facts.reply_to, thread_ids=facts.thread_ids, now=now,
     )

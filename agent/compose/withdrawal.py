@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
-from agent.compose.followup import followup_subject
-from agent.compose.message import build_message, new_message_id
+from agent.compose.followup import human_date, reply_in_thread
 from agent.compose.render import render
 from agent.config import IdentitySettings
 
@@ -30,10 +29,6 @@ class WithdrawalFacts:
     reason: str = ""  # the operator's words for the agency; empty: no reason line
 
 
-def _human(day: dt.date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
-
-
 def compose_withdrawal(
     facts: WithdrawalFacts,
     *,
@@ -49,23 +44,14 @@ def compose_withdrawal(
         {
             "agency_name": facts.agency_name,
             "reference": facts.reference,
-            "filed_date": _human(facts.filed_date),
+            "filed_date": human_date(facts.filed_date),
             "tracking_numbers": list(facts.tracking_numbers),
             "reason": " ".join(facts.reason.split()),  # one line, whatever the shell handed us
             "sender_name": identity.name,
             "signature": identity.signature,
         },
     )
-    domain = identity.address.rpartition("@")[2] or "localhost"
-    return build_message(
-        sender_name=identity.name,
-        sender_address=identity.address,
-        to=facts.to,
-        subject=followup_subject(facts.subject, facts.reference),
-        text=text,
-        reply_to=facts.reply_to,
-        in_reply_to=facts.thread_ids[-1] if facts.thread_ids else None,
-        references=facts.thread_ids,
-        message_id=new_message_id(domain),
-        date=now,
+    return reply_in_thread(
+        identity, to=facts.to, subject=facts.subject, reference=facts.reference, text=text,
+        reply_to=facts.reply_to, thread_ids=facts.thread_ids, now=now,
     )
