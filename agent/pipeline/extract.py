@@ -81,12 +81,16 @@ def sentences(text: str) -> list[str]:
 
 
 def _parse_date(raw: str, base: dt.date | None) -> dt.date | None:
+    has_year = re.search(r"(?:19|20)\d{2}|/\d{2}$", raw) is not None
+    if base is None and not has_year:
+        # "around May 30th" with no message date to place it: any year we picked would be a guess.
+        return None
     default = dt.datetime(base.year if base else 2000, 1, 1)
     try:
         parsed = date_parser.parse(raw, default=default, fuzzy=False).date()
     except (ValueError, OverflowError, TypeError):
         return None
-    if base is not None and not re.search(r"(?:19|20)\d{2}|/\d{2}$", raw) and parsed < base:
+    if base is not None and not has_year and parsed < base:
         # "by March 3" written in December means next year.
         parsed = parsed.replace(year=parsed.year + 1)
     return parsed
