@@ -318,7 +318,20 @@ SIXTH = {
 ],
 }
 
-CASES = [(label, sentence) for table in (PHRASINGS, MORE, EVEN_MORE, FOURTH, FIFTH, SIXTH) for label, sentences in table.items() for sentence in sentences]
+# A seventh round, for the same reason: a payment asked for after a partial no-records finding, a deposit
+# the agency has yet to receive, requests for clarification in so many words, and "do you still want it".
+SEVENTH = {
+"fee": [
+ "Records from before 2001 do not exist. For the later years the estimated cost is $310.00; please send a deposit of half to begin.",
+ "The estimated charge is $88.50. Upon receipt of your deposit we will complete the search and send the records.",
+],
+"clarification": [
+ "We are unsure of the records you are seeking, and clarification is required before we can search.",
+ "Our backlog is long and your case is in the complex track. Please let us know if you still want the records by May 2, or your request will be closed.",
+],
+}
+
+CASES = [(label, sentence) for table in (PHRASINGS, MORE, EVEN_MORE, FOURTH, FIFTH, SIXTH, SEVENTH) for label, sentences in table.items() for sentence in sentences]
 
 
 @pytest.mark.parametrize(("label", "sentence"), CASES, ids=[f"{label}-{i}" for i, (label, _) in enumerate(CASES)])
