@@ -325,6 +325,15 @@ SEVENTH = {
  "Records from before 2001 do not exist. For the later years the estimated cost is $310.00; please send a deposit of half to begin.",
  "The estimated charge is $88.50. Upon receipt of your deposit we will complete the search and send the records.",
 ],
+"no_records": [
+ "The clerk's office is not in possession of any of the requested reports.",
+],
+"batch": [
+ "Here is the link to your second installment of emails. You can expect the next installment to be released on August 4.",
+],
+"denial": [
+ "Attached is our decision on your appeal. For the reasons given in the letter, your appeal is denied.",
+],
 "clarification": [
  "We are unsure of the records you are seeking, and clarification is required before we can search.",
  "Our backlog is long and your case is in the complex track. Please let us know if you still want the records by May 2, or your request will be closed.",
