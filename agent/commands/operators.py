@@ -29,6 +29,7 @@ def requests_cmd(
     due_within: Optional[int] = typer.Option(None, "--due-within", min=0, help="Only requests due within DAYS."),
     campaign: Optional[str] = typer.Option(None, "--campaign", help="Only this campaign (id or name)."),
     agency: Optional[str] = typer.Option(None, "--agency", help="Only agencies whose name contains this."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N (oldest due first)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """List requests: reference, agency, tracking numbers, state, filed, due, next action, last reply."""
@@ -38,7 +39,8 @@ def requests_cmd(
         fail(f"unknown state {', '.join(unknown)} (one of: {', '.join(all_states())})")
     context = app_context(ctx)
     zone = context.settings().schedule.timezone
-    filt = RequestFilter(states=states, overdue=overdue, due_within=due_within, campaign=campaign, agency=agency)
+    filt = RequestFilter(states=states, overdue=overdue, due_within=due_within, campaign=campaign, agency=agency,
+                         limit=limit)
     with context.sessions()() as session:
         rows = list_requests(session, filt, today=local_today(zone), zone=zone)
     if as_json:

@@ -25,6 +25,7 @@ class RequestFilter:
     due_within: int | None = None  # days from today, inclusive
     campaign: str | None = None  # id or name
     agency: str | None = None  # part of the name, any case
+    limit: int | None = None  # the first N in display order (oldest due first)
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,8 @@ def list_requests(session: Session, filt: RequestFilter, *, today: dt.date, zone
             # The letter and its variables are the bulk of a row and never shown here.
             defer(Request.body), defer(Request.variables),
         )
-        .order_by(Request.id)
+        # The display order (oldest due first, undated last), so a limit keeps the ones that matter most.
+        .order_by(effective_due_sql().is_(None), effective_due_sql(), Request.id)
     )
     # The date filters run in the database too (the Python checks below stay exact), so a list of the few
     # overdue requests does not read the whole table into memory.
@@ -134,6 +136,8 @@ def list_requests(session: Session, filt: RequestFilter, *, today: dt.date, zone
             stmt = stmt.where(or_(Campaign.id == int(filt.campaign), Campaign.name == filt.campaign))
         else:
             stmt = stmt.where(func.lower(Campaign.name) == filt.campaign.lower())
+    if filt.limit is not None:
+        stmt = stmt.limit(filt.limit)
     rows: list[RequestRow] = []
     for req, reply_at in session.execute(stmt).all():
         over = days_overdue(req, today)

@@ -62,6 +62,10 @@ def test_requests_table_and_filters(shared: Shared) -> None:
     assert sorted(refs(run(config_file, "requests", "--agency", "BEVERLY", "--json"))) == [
         "RA-2025-0001", "RA-2025-0005"]
     assert refs(run(config_file, "requests", "--agency", "nobody", "--json")) == []
+    # --limit keeps the first rows of the full list, in its order (oldest due first).
+    everything = refs(run(config_file, "requests", "--json"))
+    assert refs(run(config_file, "requests", "--limit", "2", "--json")) == everything[:2]
+    assert refs(run(config_file, "requests", "--overdue", "--limit", "1", "--json")) == ["RA-2025-0004"]
 
 
 def test_requests_rejects_unknown_state(lite_config: Path) -> None:
