@@ -18,6 +18,11 @@ TARGET = ALEMBIC_DIR / "versions" / "0001_initial.py"
 
 
 def main() -> None:
+    later = sorted(p.name for p in (ALEMBIC_DIR / "versions").glob("*.py") if p != TARGET)
+    if later:
+        # Databases exist at later revisions: rewriting 0001 would leave them out of step with the models.
+        raise SystemExit(f"revisions after 0001 exist ({', '.join(later)}): add a new one with "
+                         "`alembic revision --autogenerate` instead of regenerating 0001")
     TARGET.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_engine(f"sqlite:///{Path(tmp) / 'empty.db'}")

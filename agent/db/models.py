@@ -136,7 +136,12 @@ class Message(Base):
     """A message in or out. The raw bytes live in the archive; parsed fields are a cache."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_folder_uid", "account", "folder", "uidvalidity", "uid"),)
+    __table_args__ = (
+        Index("ix_messages_folder_uid", "account", "folder", "uidvalidity", "uid"),
+        # The weekly digest selects the week's mail by these; without them it scans every message.
+        Index("ix_messages_received_at", "received_at"),
+        Index("ix_messages_sent_date", "sent_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(3))  # "in" | "out"
@@ -196,6 +201,7 @@ class Event(Base):
     """The audit trail: every state change and operator action, with its cause."""
 
     __tablename__ = "events"
+    __table_args__ = (Index("ix_events_created_at", "created_at"),)  # the digest's "moved this week"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)

@@ -98,4 +98,4 @@ def test_cli_db_upgrade_creates_sqlite(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["--config", str(path), "db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "agent.db").exists()
-    assert "0001" in CliRunner().invoke(app, ["--config", str(path), "db", "current"]).output
+    assert "0002" in CliRunner().invoke(app, ["--config", str(path), "db", "current"]).output
