@@ -6,6 +6,7 @@ the user's Maildir (some with PDF letters), then measures in one run:
   (b) pipeline: agent.inbound.poll.poll_once into SQLite or PostgreSQL (archive, rows, match, apply);
   (c) idle poll: poll_once with nothing new on an already open connection.
 Last line: raw_msgs_per_s=N pipeline_msgs_per_s=N ratio=X idle_poll_ms=X n=N
+`--stages` also prints where the pipeline's time goes, in milliseconds per message.
 """
 
 from __future__ import annotations
@@ -163,7 +164,9 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=10_000, help="messages to load (default 10000)")
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--batch", type=int, default=500, help="UIDs per FETCH")
+    parser.add_argument("--stages", action="store_true", help="also print where the pipeline's time goes, per message")
     args = parser.parse_args()
+    stage_clock = StageClock() if args.stages else None
 
     work = Path(tempfile.mkdtemp(prefix="ra-bench-"))
     server = DovecotServer()
@@ -205,6 +208,9 @@ def main() -> int:
         pipe_s = time.perf_counter() - started
         pipe_rate = report.new / pipe_s if pipe_s else 0.0
         print(f"(b) pipeline ({args.db}): {report.line()} in {pipe_s:.2f}s = {pipe_rate:.0f} msg/s", flush=True)
+        if stage_clock is not None:
+            print("    " + stage_clock.summary(report.new), flush=True)
+            stage_clock.stop()
 
         samples = []
         for _ in range(200):
@@ -233,6 +239,49 @@ def main() -> int:
         if pg_name:
             drop_pg(pg_name)
         shutil.rmtree(work, ignore_errors=True)
+
+
+class StageClock:
+    """Wall time spent in each pipeline stage, by wrapping the stage functions for the length of the run."""
+
+    STAGES = (
+        ("agent.inbound.poll", "record_batch", "archive+record"),
+        ("agent.inbound.process", "parse", "parse"),
+        ("agent.inbound.process", "build_match_index", "match lookups"),
+        ("agent.inbound.process", "match", "match"),
+        ("agent.inbound.process", "understand", "understand"),
+        ("agent.inbound.process", "apply_message", "apply"),
+        ("agent.inbound.transactions", "_process_in", "per message total"),
+        ("agent.inbound.poll", "process_rows", "processing total"),
+    )
+
+    def __init__(self) -> None:
+        import importlib
+
+        self.spent: dict[str, float] = {}
+        self._restore: list[tuple[object, str, object]] = []
+        for module_name, name, label in self.STAGES:
+            module = importlib.import_module(module_name)
+            original = getattr(module, name)
+            self._restore.append((module, name, original))
+            setattr(module, name, self._timed(original, label))
+
+    def _timed(self, func, label: str):  # type: ignore[no-untyped-def]
+        def run(*args, **kwargs):  # type: ignore[no-untyped-def]
+            started = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self.spent[label] = self.spent.get(label, 0.0) + time.perf_counter() - started
+        return run
+
+    def summary(self, n: int) -> str:
+        per = {label: 1000 * self.spent.get(label, 0.0) / max(n, 1) for _, _, label in self.STAGES}
+        return "ms per message: " + ", ".join(f"{label} {ms:.2f}" for label, ms in per.items())
+
+    def stop(self) -> None:
+        for module, name, original in self._restore:
+            setattr(module, name, original)
 
 
 def _understand_rules(settings: Settings):  # type: ignore[no-untyped-def]
