@@ -330,9 +330,14 @@ SEVENTH = {
 ],
 "batch": [
  "Here is the link to your second installment of emails. You can expect the next installment to be released on August 4.",
+ "A batch of records has been released on our portal, and more batches will follow as the review goes on.",
+ "Attached are the files we have reviewed and redacted to date; we intend to produce the responsive records on a rolling basis.",
 ],
 "denial": [
  "Attached is our decision on your appeal. For the reasons given in the letter, your appeal is denied.",
+],
+"extension": [
+ "Nothing responsive has turned up so far. If any responsive records are located, we will further respond to your request with updates no later than 7/14/26.",
 ],
 "clarification": [
  "We are unsure of the records you are seeking, and clarification is required before we can search.",
