@@ -336,6 +336,9 @@ SEVENTH = {
 "denial": [
  "Attached is our decision on your appeal. For the reasons given in the letter, your appeal is denied.",
 ],
+"final_records": [
+ "Responsive records have been collected and are available on the records portal; portions are withheld under the investigative records exemption.",
+],
 "extension": [
  "Nothing responsive has turned up so far. If any responsive records are located, we will further respond to your request with updates no later than 7/14/26.",
 ],
