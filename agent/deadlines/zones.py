@@ -11,6 +11,8 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from agent.operators.clock import as_utc
+
 EASTERN, CENTRAL, MOUNTAIN, PACIFIC = "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"
 
 ZONES: dict[str, str] = {
@@ -34,8 +36,5 @@ def zone_for(jurisdiction: str) -> ZoneInfo:
 
 def local_day(value: dt.datetime | None, jurisdiction: str) -> dt.date | None:
     """The agency's calendar day of a moment; a naive value (SQLite drops the zone) is taken as UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(zone_for(jurisdiction)).date()
+    moment = as_utc(value)
+    return moment.astimezone(zone_for(jurisdiction)).date() if moment is not None else None

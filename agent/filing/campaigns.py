@@ -15,14 +15,13 @@ from agent.config import Settings
 from agent.db.models import Agency, Campaign, Outbox, Request
 from agent.filing.letters import StatuteBook, load_statute_book
 from agent.filing.rollup import Rollup, is_overdue, rollup  # noqa: F401  (part of the campaign API)
-from agent.filing.requests import (  # noqa: F401  (withdraw_request is part of the campaign API)
+from agent.filing.requests import (  # noqa: F401  (CLOSED_STATES is part of the campaign API)
     CLOSED_STATES,
     FilingError,
     Withdrawal,
     create_request,
     send_request,
     withdraw,
-    withdraw_request,
 )
 
 Progress = Callable[[Request], None]
@@ -120,25 +119,6 @@ def withdraw_campaign_requests(
         if result is not None:
             done.append(result)
     return done
-
-
-def withdraw_campaign(
-    session: Session,
-    campaign: Campaign,
-    *,
-    settings: Settings | None = None,
-    notice: bool = True,
-    actor: str = "operator",
-    reason: str = "",
-    now: dt.datetime | None = None,
-    rules_dir: Path | None = None,
-) -> int:
-    """Withdraw every open request of the campaign (see withdraw_campaign_requests); returns how many changed."""
-    return len(
-        withdraw_campaign_requests(
-            session, campaign, settings=settings, notice=notice, actor=actor, reason=reason, now=now, rules_dir=rules_dir
-        )
-    )
 
 
 def agencies_by_jurisdiction(session: Session, jurisdiction: str) -> list[Agency]:

@@ -18,6 +18,7 @@ from agent.compose.withdrawal import WithdrawalFacts, compose_withdrawal
 from agent.config import Settings
 from agent.db.models import Agency, Campaign, Message, Outbox, Request, TrackingNumber
 from agent.filing.letters import AgencyInfo, Letter, StatuteBook, render_letter
+from agent.operators.clock import as_utc
 from agent.outbox.queue import enqueue
 from agent.requests import lifecycle, states
 from agent.requests.addresses import make_reference, make_reply_address
@@ -160,11 +161,6 @@ class Withdrawal:
     no_notice: str | None = None  # why no notice was queued, when none was
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
-
-
 def _letters_out(session: Session, request: Request) -> list[Outbox]:
     return list(
         session.scalars(
@@ -237,7 +233,7 @@ def _notice_facts(session: Session, request: Request, settings: Settings, now: d
         subject=request.subject,
         to=recipients,
         reply_to=request.reply_address,
-        filed_date=local_date(_aware(filed), settings),
+        filed_date=local_date(as_utc(filed) or now, settings),
         tracking_numbers=numbers,
         thread_ids=tuple(thread),
         reason=reason,
@@ -331,28 +327,6 @@ def withdraw(
         notice_id=row.id if row is not None else None,
         notice_message_id=row.message_id if row is not None else None,
         no_notice=why,
-    )
-
-
-def withdraw_request(
-    session: Session,
-    request: Request,
-    *,
-    settings: Settings | None = None,
-    notice: bool = True,
-    actor: str = ACTOR,
-    reason: str = "",
-    notice_reason: str = "",
-    now: dt.datetime | None = None,
-    rules_dir: Path | None = None,
-) -> bool:
-    """withdraw() for callers that only need to know whether anything changed; False when already closed."""
-    return (
-        withdraw(
-            session, request, settings=settings, notice=notice, actor=actor, reason=reason,
-            notice_reason=notice_reason, now=now, rules_dir=rules_dir,
-        )
-        is not None
     )
 
 

@@ -30,7 +30,7 @@ class InboundContext:
     understand_rules: Any = None
     tracking_rules: TrackingRules | None = None
     now: Callable[[], dt.datetime] = utc_now
-    # Set while a chunk of messages shares one transaction (see process_rows); None: each message reads its own.
+    # Set by process_rows for a poll pass (dropped after a rolled-back chunk); None: each message reads its own.
     memory: ThreadMemory | None = field(default=None, repr=False)
     _agencies: AgencyBook | None = field(default=None, repr=False)
     _archive: Archive | None = field(default=None, repr=False)

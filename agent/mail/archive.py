@@ -25,9 +25,8 @@ class ArchiveError(Exception):
 
 
 class Archive:
-    """A thin layer over the standard library's Maildir that adds durability and hashing.
-
-    Maildir keys are unique and never change, so the DB row can point at them forever.
+    """Raw mail in the Maildir layout: our own writer (fsync, one directory sync per batch), the standard
+    library's Maildir for listing. Keys are unique and never change, so a DB row can point at them forever.
     """
 
     def __init__(self, root: Path) -> None:
@@ -61,16 +60,17 @@ class Archive:
                 continue
             break
         try:
-            view = memoryview(raw)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
+            try:
+                view = memoryview(raw)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.rename(tmp, self.root / "new" / key)
         except OSError as exc:
-            os.close(fd)
             tmp.unlink(missing_ok=True)
             raise ArchiveError(f"cannot write to archive {self.root}: {exc}") from exc
-        os.close(fd)
-        os.rename(tmp, self.root / "new" / key)
         return key
 
     def get(self, key: str) -> bytes:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from agent.config import Settings
 from agent.db.models import Event, Message, Request, ReviewItem
+from agent.filing.requests import withdraw
 from agent.operators.clock import as_utc
 from agent.operators.queries import NotFound, find_request, suggestions
 from agent.operators.vocab import all_states, is_label
@@ -172,8 +173,6 @@ def set_state(
     _event(session, item, "review_set_state", operator, now, detail)
     _decide(item, operator, now)
     if state == "withdrawn" and settings is not None and states.can(request.state, "withdraw"):
-        from agent.filing.requests import withdraw  # filing depends on operators' vocabulary, not the reverse
-
         done = withdraw(session, request, settings=settings, actor=operator, reason=f"review item {item.id}",
                         now=now, rules_dir=rules_dir)
         if done is not None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agent.config import Settings
 from agent.db.models import Outbox, ReviewItem
 from agent.mail.archive import Archive
+from agent.operators.clock import as_utc
 from agent.outbox.record import find_in_archive, outbound_message, record_sent
 from agent.outbox.sentfolder import sent_folder_has
 
@@ -30,13 +31,6 @@ class ReconcileReport:
 def lease(settings: Settings) -> dt.timedelta:
     """How long a live sender may hold a row before another daemon may treat it as abandoned."""
     return max(dt.timedelta(minutes=5), dt.timedelta(seconds=4 * settings.smtp.timeout_seconds))
-
-
-def aware(value: dt.datetime | None) -> dt.datetime | None:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.timezone.utc)
 
 
 def _stuck_ids(session: Session, worker_id: str, now: dt.datetime, settings: Settings) -> list[int]:
@@ -70,7 +64,7 @@ async def _reconcile_one(settings: Settings, sessions: sessionmaker[Session], ro
         row = session.get(Outbox, row_id, with_for_update=True)
         if row is None or row.state != "sending":
             return "gone"  # another daemon settled it meanwhile
-        message_id, claimed_at, raw = row.message_id, aware(row.claimed_at), row.raw
+        message_id, claimed_at, raw = row.message_id, as_utc(row.claimed_at), row.raw
         if outbound_message(session, message_id) is not None:
             record_sent(session, settings, row, None, now, code=row.last_code, note="reconciled: Message row exists")
             return "sent"

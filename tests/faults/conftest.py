@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.config import Settings, load_settings
 from support import configs
-from agent.daemon.ruleset import RulesUnavailable, load_rules
+from agent.daemon.ruleset import load_rules
 from agent.db.models import Agency, Request
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,24 +62,18 @@ def sqlite_sessions(sqlite_url: str):
     engine.dispose()
 
 
+def _workspace(folder: Path, db_url: str, sessions) -> Inbound:  # type: ignore[no-untyped-def]
+    settings = load_settings(write_inbound_config(folder, db_url))
+    seed_request(sessions)
+    return Inbound(settings, sessions, load_rules(settings.rules_path))
+
+
 @pytest.fixture
 def inbound(tmp_path: Path, db_url: str, sessions) -> Inbound:
-    settings = load_settings(write_inbound_config(tmp_path / "ws", db_url))
-    seed_request(sessions)
-    try:
-        rules = load_rules(settings.rules_path)
-    except RulesUnavailable:
-        rules = None
-    return Inbound(settings, sessions, rules)
+    return _workspace(tmp_path / "ws", db_url, sessions)
 
 
 @pytest.fixture
 def fuzz_inbound(tmp_path: Path, sqlite_sessions, sqlite_url: str) -> Inbound:
     """One SQLite workspace for a whole hypothesis run (examples share it, as mail shares one inbox)."""
-    settings = load_settings(write_inbound_config(tmp_path / "fuzz", sqlite_url))
-    seed_request(sqlite_sessions)
-    try:
-        rules = load_rules(settings.rules_path)
-    except RulesUnavailable:
-        rules = None
-    return Inbound(settings, sqlite_sessions, rules)
+    return _workspace(tmp_path / "fuzz", sqlite_url, sqlite_sessions)

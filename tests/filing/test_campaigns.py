@@ -95,7 +95,7 @@ def test_rollup_counts(directory, settings, now, book) -> None:
         session.add(ReviewItem(kind="fee", request_id=r[9].id, reason="fee of $25"))
         session.add(ReviewItem(kind="low_confidence", request_id=r[5].id, reason="done", state="done"))
         # r[10] still queued, r[11] withdrawn before it left.
-        camp.withdraw_request(session, r[11])
+        camp.withdraw(session, r[11])
         ids = [x.id for x in r]
     with directory.begin() as session:
         roll = camp.rollup(session, session.get(Campaign, campaign_id), today=today)
@@ -117,7 +117,7 @@ def test_withdraw_campaign(directory, settings, now, book) -> None:
         lifecycle.fire(session, r[1], "mail_sent", cause="system", actor="t")
         lifecycle.fire(session, r[1], "final_records", cause="message", actor="t")
     with directory.begin() as session:
-        changed = camp.withdraw_campaign(session, session.get(Campaign, campaign_id), settings=settings)
+        changed = len(camp.withdraw_campaign_requests(session, session.get(Campaign, campaign_id), settings=settings))
     assert changed == 4
     with directory.begin() as session:
         states = [x.state for x in camp.campaign_requests(session, session.get(Campaign, campaign_id))]
@@ -130,7 +130,7 @@ def test_withdraw_campaign(directory, settings, now, book) -> None:
         assert [letters[i] for i in ids] == ["cancelled", "queued", "cancelled", "cancelled", "cancelled"]
         # r[0] was filed: its agency is told; the others never got a letter.
         assert notices == [ids[0]]
-        again = camp.withdraw_campaign(session, session.get(Campaign, campaign_id), settings=settings)
+        again = len(camp.withdraw_campaign_requests(session, session.get(Campaign, campaign_id), settings=settings))
     assert again == 0
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from agent.db.models import Agency, Event, Outbox, Request
 from agent.filing.directory import find_agency
 from agent.filing.letters import LetterError
-from agent.filing.requests import FilingError, create_request, get_request, parse_vars, send_request, withdraw_request
+from agent.filing.requests import FilingError, create_request, get_request, parse_vars, send_request, withdraw
 
 ALPR = {"years": "2019-2024"}
 
@@ -128,8 +128,8 @@ def test_withdraw_cancels_queued_mail(directory, settings, now, book) -> None:
             settings=settings, now=now, book=book,
         )
         row = send_request(session, request, settings, now, book=book)
-        assert withdraw_request(session, request, reason="duplicate") is True
-        assert withdraw_request(session, request) is False
+        assert withdraw(session, request, reason="duplicate") is not None
+        assert withdraw(session, request) is None
         session.refresh(row)
         assert row.state == "cancelled" and request.state == "withdrawn"
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from agent.db.models import Campaign, Event, Message, Outbox, Request, TrackingNumber
 from agent.filing import campaigns as camp
 from agent.filing.directory import find_agency
-from agent.filing.requests import FilingError, create_request, send_request, withdraw, withdraw_request
+from agent.filing.requests import FilingError, create_request, send_request, withdraw
 from agent.mail.archive import Archived
 from agent.outbox.record import record_sent
 from agent.requests import lifecycle
@@ -117,8 +117,8 @@ def test_a_sent_request_gets_one_notice_in_its_thread(directory, settings, book)
 def test_withdrawing_twice_or_after_a_reopen_sends_one_notice(directory, settings, book) -> None:
     with directory.begin() as session:
         request = _sent(session, settings, book)
-        assert withdraw_request(session, request, settings=settings, now=LATER) is True
-        assert withdraw_request(session, request, settings=settings, now=LATER) is False
+        assert withdraw(session, request, settings=settings, now=LATER) is not None
+        assert withdraw(session, request, settings=settings, now=LATER) is None
         assert withdraw(session, request, settings=settings, now=LATER) is None
         # Reopened by mistake and withdrawn again before the outbox ran: the queued notice is still the one.
         lifecycle.fire(session, request, "reopen", cause="operator", actor="t")
@@ -186,11 +186,11 @@ def test_a_notice_due_without_settings_is_an_error_not_silence(directory, settin
         request_id = request.id
     with pytest.raises(FilingError, match="withdrawal notice"):
         with directory.begin() as session:
-            withdraw_request(session, session.get(Request, request_id), now=LATER)
+            withdraw(session, session.get(Request, request_id), now=LATER)
     with directory.begin() as session:
         assert session.get(Request, request_id).state == "sent"
         # Without settings it can still be withdrawn quietly, by saying so.
-        assert withdraw_request(session, session.get(Request, request_id), notice=False, now=LATER) is True
+        assert withdraw(session, session.get(Request, request_id), notice=False, now=LATER) is not None
 
 
 def test_campaign_withdraw_tells_only_the_agencies_that_got_the_letter(directory, settings, book) -> None:
@@ -216,7 +216,7 @@ def test_campaign_withdraw_tells_only_the_agencies_that_got_the_letter(directory
         # The campaign's default history reason is not put in the notice.
         notice = next(o for o in rows if o.kind == "withdrawal")
         assert "campaign" not in message_from_bytes(notice.raw, policy=default_policy).get_content().lower()
-        assert camp.withdraw_campaign(session, session.get(Campaign, campaign_id), settings=settings) == 0
+        assert camp.withdraw_campaign_requests(session, session.get(Campaign, campaign_id), settings=settings) == []
         assert len([o for o in camp.outbox_for(session, session.get(Campaign, campaign_id)) if o.kind == "withdrawal"]) == 1
 
 
