@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.db.models import MailboxState, Message
 from agent.inbound.crash import crash_point
 from agent.mail.archive import Archive, ArchiveError, sha256_hex
 from agent.mail.inbox import Checkpoint, Fetched
-from agent.mail.parse import normalize_message_id
+from agent.mail.limits import bound_headers, split_head
+from agent.mail.parse import storable_message_id
 
 _HEADERS = BytesHeaderParser(policy=compat32)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,14 +42,18 @@ class Recorded:
 def identify(raw: bytes) -> Identity:
     """Message-ID when there is one (a redelivery has new bytes but the same id), else the content hash."""
     digest = sha256_hex(raw)
+    head, _ = bound_headers(split_head(raw)[0] + b"\n\n")  # the header caps of parsing: linear time
     try:
-        value = _HEADERS.parsebytes(raw).get("Message-ID")
+        value = _HEADERS.parsebytes(head).get("Message-ID")
     except Exception:  # noqa: BLE001 - unreadable headers: the hash still identifies the bytes
         value = None
-    message_id = normalize_message_id(str(value)) if value else None
-    if message_id and len(message_id) > 500:
-        message_id = None  # absurd ids cannot be trusted to be unique, and would not fit the column
+    # Control characters (NUL) escaped; absurdly long ids cannot be trusted to be unique and are dropped.
+    message_id = storable_message_id(str(value)) if value else None
     return Identity(dedupe_key=message_id or f"sha256:{digest}", message_id=message_id, sha256=digest)
+
+
+def _by_hash(ident: Identity) -> Identity:
+    return Identity(dedupe_key=f"sha256:{ident.sha256}", message_id=None, sha256=ident.sha256)
 
 
 # One plain statement for the idle path: an empty poll must cost well under a millisecond of DB time,
@@ -88,13 +95,18 @@ def record_batch(
             # Another poller recorded one of these between our check and our insert: look again.
             if attempt:
                 raise
+        except DataError as exc:
+            # A value the database refuses (it should not get one: ids are made storable) must not stop the
+            # inbox: record the batch by content hash alone, which any database stores.
+            log.warning("recording by Message-ID failed (%s); recording by content hash", type(exc).__name__)
+            return _record(sessions, archive, account=account, folder=folder, batch=batch, by_hash=True)
     raise AssertionError("unreachable")
 
 
 def _record(
-    sessions: sessionmaker[Session], archive: Archive, *, account: str, folder: str, batch: list[Fetched]
+    sessions: sessionmaker[Session], archive: Archive, *, account: str, folder: str, batch: list[Fetched], by_hash: bool = False
 ) -> Recorded:
-    identities = [identify(item.raw) for item in batch]
+    identities = [_by_hash(identify(item.raw)) if by_hash else identify(item.raw) for item in batch]
     fresh, duplicates = _split_fresh(sessions, archive, batch, identities)
 
     archived = archive.add_many([item.raw for item, _ in fresh])
@@ -177,11 +189,9 @@ def _raw_of(seen: tuple[str, str | None, bytes | None], archive: Archive) -> byt
 
 def _content_fingerprint(raw: bytes) -> str:
     """What a relay never changes: From, Date, Subject and the body (line endings normalised)."""
-    head, sep, body = raw.partition(b"\r\n\r\n")
-    if not sep:
-        head, _, body = raw.partition(b"\n\n")
+    head, _, body = split_head(raw)
     try:
-        headers = _HEADERS.parsebytes(head + b"\n\n")
+        headers = _HEADERS.parsebytes(bound_headers(head + b"\n\n")[0])
         fields = [str(headers.get(name, "")).strip() for name in ("from", "date", "subject")]
     except Exception:  # noqa: BLE001 - unreadable headers: the body alone decides
         fields = []

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from agent.db.models import Attachment, Message, Request, ReviewItem, TrackingNumber
 from agent.inbound.context import InboundContext
 from agent.inbound.match_index import build_match_index
+from agent.mail import limits
 from agent.mail.parse import parse
 from agent.pipeline.apply import apply_message
 from agent.pipeline.match import Match, match
@@ -81,8 +82,9 @@ def _process_message(session: Session, message_row: Message, raw: bytes, ctx: In
         message_row.label = understanding.label
         message_row.confidence = understanding.confidence
         message_row.rule_hits = list(understanding.rules)
-        message_row.cleaned_text = understanding.cleaned_text
-        message_row.folded = [{"reason": f.reason, "text": f.text} for f in understanding.folded]
+        # Capped: the stored text is context for every later reply of the thread (the archive has it all).
+        message_row.cleaned_text = limits.truncate(limits.without_nul(understanding.cleaned_text), limits.MAX_CLEANED_CHARS)
+        message_row.folded = _folded(understanding)
         message_row.facts = _facts(understanding)
         if request is not None:
             memory.remember_reply(request.id, message_row.cleaned_text, message_row.folded)
@@ -122,13 +124,14 @@ def _process_message(session: Session, message_row: Message, raw: bytes, ctx: In
 
 
 def _fill(row: Message, parsed: ParsedMessage) -> None:
+    """Header values as stored: control characters escaped, lengths and list sizes within the columns' caps."""
     row.message_id = row.message_id or parsed.message_id
-    row.subject = parsed.subject
-    row.from_addr = parsed.from_addr[:320] or None
-    row.to_addrs = list(parsed.to_addrs + parsed.cc_addrs)
+    row.subject = limits.storable(parsed.subject)
+    row.from_addr = limits.storable(parsed.from_addr, limits.MAX_ADDRESS_CHARS) or None
+    row.to_addrs = [limits.storable(a, limits.MAX_ADDRESS_CHARS) for a in (parsed.to_addrs + parsed.cc_addrs)[: 2 * limits.MAX_ADDRESSES]]
     row.sent_date = parsed.date
-    row.in_reply_to = (parsed.in_reply_to or "")[:500] or None
-    row.references = list(parsed.references)
+    row.in_reply_to = limits.storable(parsed.in_reply_to or "", limits.MAX_ID_CHARS) or None
+    row.references = [limits.storable(r, limits.MAX_ID_CHARS) for r in parsed.references[: limits.MAX_REFERENCES]]
     row.kind = parsed.kind
 
 
@@ -197,6 +200,19 @@ def _understand(
     result = understand(parsed, context, ctx.understand_rules, review_threshold=ctx.settings.classify.review_threshold)
     memory.learn(session, parsed.sender_domain, request_id, result)
     return result
+
+
+def _folded(u: Understanding) -> list[dict[str, str]]:
+    """Folded blocks as stored, all of them together within the thread-memory cap."""
+    out: list[dict[str, str]] = []
+    room = limits.MAX_CLEANED_CHARS
+    for f in u.folded:
+        if room <= 0:
+            break
+        text = limits.truncate(limits.without_nul(f.text), room)
+        room -= len(text)
+        out.append({"reason": f.reason, "text": text})
+    return out
 
 
 def _facts(u: Understanding) -> dict[str, object]:

@@ -11,11 +11,13 @@ import logging
 import traceback
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.db.models import Message, ReviewItem
 from agent.inbound.context import InboundContext
 from agent.inbound.process import process_message
+from agent.mail.limits import storable
 from agent.pipeline.thread_context import ThreadMemory
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,17 @@ def process_row(sessions: sessionmaker[Session], row_id: int, raw: bytes, ctx: I
 
 
 def quarantine(sessions: sessionmaker[Session], row_id: int, reason: str) -> None:
+    """Mark the row quarantined with the reason (made storable); never raises for a reason the DB refuses."""
+    reason = storable(reason, 2000)
+    try:
+        _quarantine(sessions, row_id, reason)
+    except SQLAlchemyError as exc:
+        # The reason quotes the message; if even the escaped text is refused, a plain one still settles the row.
+        log.warning("message %s: quarantine reason not stored (%s); storing a plain one", row_id, type(exc).__name__)
+        _quarantine(sessions, row_id, f"processing failed ({type(exc).__name__} while storing the reason)")
+
+
+def _quarantine(sessions: sessionmaker[Session], row_id: int, reason: str) -> None:
     with sessions.begin() as session:
         row = session.get(Message, row_id)
         if row is None:

@@ -12,12 +12,13 @@ from collections.abc import Iterable
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
-import html2text
 import mailparser
 from mailparser.utils import decode_header_part
 
+from agent.mail import limits
 from agent.mail.attachments import sanitize_filename
 from agent.mail.autoreply import detect_kind
+from agent.mail.html_text import html_to_text
 from agent.pipeline.stage_data import AttachmentInfo, ParsedMessage
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
@@ -35,31 +36,34 @@ def parse(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTE
     """Parse one message; tolerate every defect that still leaves headers or text to work with."""
     if not raw or not raw.strip():
         raise ParseError("empty message")
+    bounded, header_cut = limits.bound_headers(raw)
     try:
-        mail = mailparser.parse_from_bytes(raw)
+        mail = _parse_mail(bounded)
     except Exception as exc:  # noqa: BLE001 - any parser failure is a quarantine reason, not a crash
-        raise ParseError(f"mail parser failed: {type(exc).__name__}: {exc}") from exc
+        raise ParseError(limits.storable(f"mail parser failed: {type(exc).__name__}: {exc}")) from exc
     message = mail.message
     if message is None or not message.keys():
         raise ParseError("no headers: not an email message")
 
     headers = tuple((name.lower(), _header_text(value)) for name, value in message.raw_items())
-    subject = _first(headers, "subject")
+    subject = limits.storable(_first(headers, "subject"))
     from_name, from_addr = _first_address(_all(headers, "from") or _all(headers, "sender"))
     plain, htmls = _bodies(message)
     html = "\n".join(htmls) or None
     text = "\n\n".join(plain)
     if not text and html:
-        text = html_to_text(html)
+        text = html_to_text(html[: limits.MAX_HTML_BYTES])
     content_type = message.get_content_type()
     report_type = message.get_param("report-type", "") or ""
     kind = detect_kind(headers, from_addr=from_addr, subject=subject, content_type=content_type, report_type=str(report_type))
-    references = tuple(_MSGID.findall(" ".join(_all(headers, "references"))))
+    references = _ids(_MSGID.findall(" ".join(_all(headers, "references"))))
     if kind == "bounce":
         # A bounce rarely threads, but it quotes our message: its Message-ID ties the bounce to the request.
-        references = tuple(dict.fromkeys(references + _returned_message_ids(message)))
+        references = tuple(dict.fromkeys(references + _ids(_returned_message_ids(message))))
+    references = limits.capped_list(references, limits.MAX_REFERENCES, keep_last=limits.MAX_REFERENCES // 2)
+    defects = tuple(_defects(mail.defects)) + ((header_cut,) if header_cut else ())
     return ParsedMessage(
-        message_id=normalize_message_id(_first(headers, "message-id")),
+        message_id=storable_message_id(_first(headers, "message-id")),
         subject=subject,
         from_addr=from_addr,
         from_name=from_name,
@@ -67,15 +71,45 @@ def parse(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTE
         cc_addrs=_addresses(_all(headers, "cc")),
         delivered_to=_addresses(v for name in _DELIVERY_HEADERS for v in _all(headers, name)),
         date=_date(_first(headers, "date")),
-        in_reply_to=normalize_message_id(_first(headers, "in-reply-to")),
+        in_reply_to=storable_message_id(_first(headers, "in-reply-to")),
         references=references,
         headers=headers,
         text=text,
         html=html,
         attachments=tuple(_attachments(mail.attachments, max_attachment_bytes)),
         kind=kind,
-        defects=tuple(_defects(mail.defects)),
+        defects=defects,
     )
+
+
+# A charset parameter with a NUL inside ("utf-8\x00"): the parser would fail on it with ValueError.
+_NUL_CHARSET = re.compile(rb'(charset\s*=\s*"?)([^";\r\n]*\x00[^";\r\n]*)', re.IGNORECASE)
+
+
+def _parse_mail(raw: bytes) -> mailparser.MailParser:
+    """mail-parser's reading, with charset names it cannot use made harmless first (decoded by fallback later)."""
+    if b"\x00" in raw:
+        raw = _NUL_CHARSET.sub(lambda m: m.group(1) + m.group(2).replace(b"\x00", b""), raw)
+    return mailparser.parse_from_bytes(raw)
+
+
+def storable_message_id(value: str | None) -> str | None:
+    """normalize_message_id, with control characters escaped; None for an id too long to be trusted or stored."""
+    found = normalize_message_id(value)
+    if found is None:
+        return None
+    found = limits.storable(found, limits.MAX_ID_CHARS + 1)
+    return found if len(found) <= limits.MAX_ID_CHARS else None
+
+
+def _ids(values: Iterable[str]) -> tuple[str, ...]:
+    """Storable Message-IDs, each once, in order of appearance."""
+    out: dict[str, None] = {}
+    for value in values:
+        found = storable_message_id(value)
+        if found:
+            out.setdefault(found, None)
+    return tuple(out)
 
 
 def normalize_message_id(value: str | None) -> str | None:
@@ -89,17 +123,6 @@ def normalize_message_id(value: str | None) -> str | None:
     return f"<{bare.strip('<>')}>" if bare.strip("<>") else None
 
 
-def html_to_text(html: str) -> str:
-    converter = html2text.HTML2Text()
-    converter.body_width = 0  # never re-wrap: line breaks in letters carry meaning ("1. ... 2. ...")
-    converter.ignore_images = True
-    converter.unicode_snob = True
-    try:
-        return converter.handle(html).strip()
-    except Exception:  # noqa: BLE001 - broken HTML still has words; strip tags crudely
-        return re.sub(r"<[^>]+>", " ", html).strip()
-
-
 _RETURNED_ID = re.compile(r"^message-id:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
 
 
@@ -109,7 +132,7 @@ def _returned_message_ids(message: Message) -> tuple[str, ...]:
         ctype = part.get_content_type()
         if ctype not in {"message/rfc822", "text/rfc822-headers", "message/rfc822-headers"}:
             continue
-        payload = part.get_payload()
+        payload = part.get_payload() if part.is_multipart() else None
         if isinstance(payload, list):  # the parser made a message of it
             value = normalize_message_id(str(payload[0].get("Message-ID", ""))) if payload else None
             if value:
@@ -128,8 +151,8 @@ def _bodies(message: Message) -> tuple[list[str], list[str]]:
         part = stack.pop(0)
         if part.get_content_disposition() == "attachment":
             continue
-        payload = part.get_payload()
-        if part.is_multipart() and isinstance(payload, list):
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
             stack[:0] = payload  # depth first, in document order
             continue
         ctype = part.get_content_type()
@@ -143,19 +166,38 @@ def _bodies(message: Message) -> tuple[list[str], list[str]]:
 
 def _decode_part(part: Message) -> str:
     """Declared charset first; when it lies, UTF-8, then cp1252 (which maps every byte that matters)."""
-    data = part.get_payload(decode=True)
+    try:
+        data = part.get_payload(decode=True)
+    except (LookupError, UnicodeError, ValueError):
+        data = None
     if not isinstance(data, bytes):
-        data = str(part.get_payload()).encode("utf-8", "surrogateescape")
-    declared = part.get_content_charset() or "utf-8"
-    for charset in (declared, "utf-8", "cp1252"):
+        data = _undecoded(part)
+    for charset in (_declared_charset(part), "utf-8", "cp1252"):
         try:
             text = data.decode(charset)
             break
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeError, ValueError):  # unknown, "undefined" (raises UnicodeError), NUL inside
             continue
     else:
         text = data.decode("latin-1")
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+
+
+def _undecoded(part: Message) -> bytes:
+    """The part's payload as bytes without the stdlib's charset step (it raises on charset "undefined")."""
+    payload = part._payload  # noqa: SLF001 - the public getter decodes with the declared charset
+    if isinstance(payload, str):
+        return payload.encode("utf-8", "surrogateescape")
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _declared_charset(part: Message) -> str:
+    """The part's charset name when it could name a codec; else UTF-8 (the fallbacks follow anyway)."""
+    try:
+        declared = part.get_content_charset() or "utf-8"
+    except (LookupError, UnicodeError, ValueError, TypeError):
+        return "utf-8"
+    return declared if declared.isascii() and declared.isprintable() and len(declared) <= 40 else "utf-8"
 
 
 def _header_text(value: object) -> str:
@@ -182,11 +224,18 @@ def _all(headers: tuple[tuple[str, str], ...], name: str) -> list[str]:
 
 
 def _addresses(values: Iterable[str]) -> tuple[str, ...]:
+    """Distinct bare addresses, at most MAX_ADDRESSES of them, each storable."""
     seen: dict[str, None] = {}
-    for _, addr in getaddresses(list(values)):
-        addr = addr.strip().lower()
+    try:
+        pairs = getaddresses(list(values))
+    except RecursionError:  # thousands of nested comments: no address to be had
+        return ()
+    for _, addr in pairs:
+        addr = limits.storable(addr.strip().lower(), limits.MAX_ADDRESS_CHARS)
         if "@" in addr:
             seen.setdefault(addr, None)
+            if len(seen) >= limits.MAX_ADDRESSES:
+                break
     return tuple(seen)
 
 
