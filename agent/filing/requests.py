@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from agent.compose.message import build_message, new_message_id
+from agent.compose.message import HeaderInjectionError, build_message, new_message_id
+from agent.compose.variables import VariableError, check_name
 from agent.compose.withdrawal import WithdrawalFacts, compose_withdrawal
 from agent.config import Settings
 from agent.db.models import Agency, Campaign, Message, Outbox, Request, TrackingNumber
-from agent.filing.letters import AgencyInfo, Letter, StatuteBook, render_letter
+from agent.filing.letters import RESERVED, AgencyInfo, Letter, StatuteBook, render_letter
 from agent.operators.clock import as_utc
 from agent.outbox.queue import enqueue
 from agent.requests import lifecycle, states
@@ -121,16 +122,19 @@ def send_request(
         request.body = letter.body
     domain = settings.identity.address.rpartition("@")[2] or "localhost"
     message_id = new_message_id(domain)
-    msg = build_message(
-        sender_name=settings.identity.name,
-        sender_address=settings.identity.address,
-        to=list(agency.emails),
-        subject=request.subject,
-        text=request.body,
-        reply_to=request.reply_address,
-        message_id=message_id,
-        date=now,
-    )
+    try:
+        msg = build_message(
+            sender_name=settings.identity.name,
+            sender_address=settings.identity.address,
+            to=list(agency.emails),
+            subject=request.subject,
+            text=request.body,
+            reply_to=request.reply_address,
+            message_id=message_id,
+            date=now,
+        )
+    except HeaderInjectionError as exc:
+        raise FilingError(f"request {request.reference} cannot be sent: {exc}") from None
     row = enqueue(session, msg, kind="request", request_id=request.id, agency_id=agency.id)
     request.message_id = message_id
     lifecycle.fire(
@@ -346,6 +350,12 @@ def parse_vars(pairs: list[str] | None) -> dict[str, str]:
         key = key.strip()
         if not sep or not key.isidentifier():
             raise FilingError(f"--var {pair!r}: expected NAME=VALUE with NAME a plain identifier")
+        if key in result:
+            raise FilingError(f"--var {key} is given twice; give each variable once")
+        try:
+            check_name(key, RESERVED)
+        except VariableError as exc:
+            raise FilingError(f"--var {key}: {exc}") from None
         if value.startswith("@") and len(value) > 1:
             # Long passages (the list of records) are easier to keep in a file: --var records=@records.txt
             try:
