@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Result, select, update
 from sqlalchemy.orm import Session
 
 from agent.compose.message import HeaderInjectionError, build_message, new_message_id
@@ -286,12 +286,12 @@ def withdraw(
         )
     seen = request.state
     # Claim the row (the UPDATE locks it): of two operators withdrawing at once, only one goes on to mail.
-    claimed = session.execute(
+    claimed = _rowcount(session.execute(
         update(Request)
         .where(Request.id == request.id, Request.state == seen)
         .values(state=seen)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if claimed != 1:
         session.refresh(request)
         return None
@@ -299,11 +299,11 @@ def withdraw(
     if rules_dir is None and settings is not None:
         rules_dir = settings.rules_path
     # A withdrawal notice still queued (the request was reopened and is withdrawn again) stays: it is the one notice.
-    cancelled = session.execute(
+    cancelled = _rowcount(session.execute(
         update(Outbox)
         .where(Outbox.request_id == request.id, Outbox.state == "queued", Outbox.kind != "withdrawal")
         .values(state="cancelled", last_error="request withdrawn")
-    ).rowcount
+    ))
     row: Outbox | None = None
     if why is None:
         assert settings is not None
@@ -332,6 +332,11 @@ def withdraw(
         notice_message_id=row.message_id if row is not None else None,
         no_notice=why,
     )
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE touched (a CursorResult's count; the ORM types execute() more loosely)."""
+    return int(cast(CursorResult[Any], result).rowcount)
 
 
 def get_request(session: Session, key: str | int) -> Request | None:
