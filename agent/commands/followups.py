@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
+from agent.operators.terminal import plain
 from agent.commands._context import app_context, fail, out
 from agent.compose.render import TemplateError
 from agent.deadlines.statutes import StatuteError
@@ -53,7 +54,7 @@ def scan(
             f" · skipped {report.skipped} · errors {len(report.errors)}"
         )
         for line in report.errors:
-            out.print(f"[red]{line}[/]", highlight=False)
+            out.print(plain(line, "red"), highlight=False)
     if report.errors:
         raise typer.Exit(1)
 

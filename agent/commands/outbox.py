@@ -7,13 +7,16 @@ import json
 import os
 import socket
 from dataclasses import asdict
+from typing import Any
 
 import typer
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from agent.commands._context import app_context, fail, out
 from agent.db.models import Outbox
+from agent.operators.terminal import plain
 from agent.outbox.send import drain_once
 
 outbox_app = typer.Typer(help="Outgoing mail: send, list, retry, cancel.", no_args_is_help=True)
@@ -57,7 +60,7 @@ def list_rows(
         query = select(Outbox).order_by(Outbox.id.desc()).limit(limit)
         if state:
             query = query.where(Outbox.state == state)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": r.id,
                 "state": r.state,
@@ -82,13 +85,13 @@ def list_rows(
         table.add_column(column)
     for r in rows:
         table.add_row(
-            str(r["id"]), r["state"], r["kind"], ", ".join(r["to"]), r["subject"][:60], str(r["attempts"]),
-            str(r["last_code"] or ""), r["sent_at"] or r["next_attempt_at"] or "",
+            plain(r["id"]), plain(r["state"]), plain(r["kind"]), plain(", ".join(r["to"])), plain(r["subject"][:60]),
+            plain(r["attempts"]), plain(r["last_code"] or ""), plain(r["sent_at"] or r["next_attempt_at"] or ""),
         )
     out.print(table)
 
 
-def _row(session, row_id: int) -> Outbox:  # type: ignore[no-untyped-def]
+def _row(session: Session, row_id: int) -> Outbox:
     row = session.get(Outbox, row_id)
     if row is None:
         fail(f"no outbox row {row_id}", 1)

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.markup import escape
 from rich.prompt import Prompt
-from rich.text import Text
 from sqlalchemy.orm import Session
 
 from agent.commands._context import AppContext, app_context, fail, out
-from agent.db.models import Message, Request
+from agent.db.models import Message, Request, ReviewItem
 from agent.operators import display, review
 from agent.operators.clock import UTC
+from agent.operators.terminal import plain
 from agent.operators.queries import NotFound, review_queue, suggestions
 from agent.operators.vocab import all_states, is_label
 from agent.pipeline.stage_data import LABELS
@@ -100,9 +100,9 @@ def _act(context: AppContext, action: str, item_id: int, who: str, arg: str = ""
     try:
         result = _run_action(context, action, item_id, who, arg)
     except (NotFound, review.ReviewError) as exc:
-        out.print(Text(str(exc), style="red"))
+        out.print(plain(str(exc), style="red"))
         return False
-    out.print(Text(_result_line(result)))
+    out.print(plain(_result_line(result)))
     return True
 
 
@@ -144,7 +144,7 @@ def _script_action(ctx: typer.Context, action: str, item: int, operator: Optiona
     if as_json:
         print(json.dumps(result.as_json(), indent=2, default=str))
     else:
-        out.print(Text(_result_line(result)))
+        out.print(plain(_result_line(result)))
 
 
 @review_app.command("list")
@@ -216,7 +216,7 @@ def review_skip(ctx: typer.Context, item: int = typer.Argument(..., help="Review
     _script_action(ctx, "skip", item, operator, as_json)
 
 
-def _item_json(session: Session, i, requests: dict[int, Request], messages: dict[int, Message]) -> dict:  # type: ignore[no-untyped-def]
+def _item_json(session: Session, i: ReviewItem, requests: dict[int, Request], messages: dict[int, Message]) -> dict[str, Any]:
     req = requests.get(i.request_id or -1)
     msg = messages.get(i.message_row_id or -1)
     return {
