@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.config import ConfigError, Settings, load_settings
 from agent.db.session import make_engine, make_session_factory
+from agent.operators.ids import BadId, parse_id
 from agent.operators.terminal import plain
 
 REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -34,6 +35,14 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     The message often quotes what the operator typed or what an agency wrote: it is printed as text."""
     err.print(Text.assemble(("error:", "bold red"), " ", plain(message)), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def row_id(text: str, what: str) -> int:
+    """An id argument, or a one-line usage error (ASCII digits, within the database's integer range)."""
+    try:
+        return parse_id(text, what)
+    except BadId as exc:
+        fail(str(exc), EXIT_USAGE)
 
 
 @dataclass

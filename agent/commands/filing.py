@@ -16,7 +16,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from agent.commands._context import app_context, err, fail, out
+from agent.commands._context import app_context, err, fail, out, row_id
 from agent.compose.render import TemplateError
 from agent.config import Settings
 from agent.db.models import Agency, Campaign, Request
@@ -333,6 +333,7 @@ def campaign_new(
 
 
 def _load_campaign(session: Session, campaign_id: int) -> Campaign:
+    """The campaign of an id already parsed by row_id (so never out of the database's range)."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         fail(f"no campaign {campaign_id}", 1)
@@ -342,10 +343,11 @@ def _load_campaign(session: Session, campaign_id: int) -> Campaign:
 @campaign_app.command("show")
 def campaign_show(
     ctx: typer.Context,
-    campaign_id: int = typer.Argument(..., help="Campaign id."),
+    ident: str = typer.Argument(..., metavar="CAMPAIGN_ID", help="Campaign id."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Roll up a campaign: sent, acknowledged, extended, partial, completed, no records, rejected, overdue, review."""
+    campaign_id = row_id(ident, "campaign")
     app = app_context(ctx)
     today = local_date(_now(), app.settings())
     with app.sessions().begin() as session:
@@ -399,12 +401,13 @@ def campaign_list(
 @campaign_app.command("withdraw")
 def campaign_withdraw(
     ctx: typer.Context,
-    campaign_id: int = typer.Argument(..., help="Campaign id."),
+    ident: str = typer.Argument(..., metavar="CAMPAIGN_ID", help="Campaign id."),
     reason: str = typer.Option("", "--reason", help="Recorded in each request's history."),
     no_notice: bool = typer.Option(False, "--no-notice", help="Do not send withdrawal notices to the agencies."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Withdraw every open request of the campaign, cancel its mail not yet sent, and tell each agency that got the letter."""
+    campaign_id = row_id(ident, "campaign")
     app = app_context(ctx)
     settings = app.settings()
     with app.sessions().begin() as session:
@@ -433,9 +436,10 @@ def campaign_withdraw(
 @campaign_app.command("followup")
 def campaign_followup(
     ctx: typer.Context,
-    campaign_id: int = typer.Argument(..., help="Campaign id."),
+    ident: str = typer.Argument(..., metavar="CAMPAIGN_ID", help="Campaign id."),
 ) -> None:
     """Queue follow-ups now for every request of the campaign that is past its deadline and still unanswered."""
+    campaign_id = row_id(ident, "campaign")
     app = app_context(ctx)
     settings = app.settings()
     now = _now()

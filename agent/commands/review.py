@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.prompt import Prompt
 from sqlalchemy.orm import Session
 
-from agent.commands._context import AppContext, app_context, fail, out
+from agent.commands._context import AppContext, app_context, fail, out, row_id
 from agent.db.models import Message, Request, ReviewItem
 from agent.operators import display, review
 from agent.operators.clock import UTC
@@ -131,12 +131,13 @@ def _result_line(r: review.ActionResult) -> str:
     return f"item {r.item_id}: {r.action} → {r.item_state}{where}"
 
 
-def _script_action(ctx: typer.Context, action: str, item: int, operator: Optional[str], as_json: bool, arg: str = "") -> None:
+def _script_action(ctx: typer.Context, action: str, item: str, operator: Optional[str], as_json: bool, arg: str = "") -> None:
+    item_id = row_id(item, "review item")
     context = app_context(ctx)
     parent = ctx.parent.params.get("operator") if ctx.parent else None
     who = operator or parent or review.default_operator()
     try:
-        result = _run_action(context, action, item, who, arg)
+        result = _run_action(context, action, item_id, who, arg)
     except NotFound as exc:
         fail(str(exc), 1)
     except review.ReviewError as exc:
@@ -165,14 +166,14 @@ def review_list(
 
 
 @review_app.command("confirm")
-def review_confirm(ctx: typer.Context, item: int = typer.Argument(..., help="Review item id."),
+def review_confirm(ctx: typer.Context, item: str = typer.Argument(..., help="Review item id."),
                    operator: Optional[str] = OperatorOpt, as_json: bool = JsonOpt) -> None:
     """Accept the agent's proposal (its label; for an orphan, its best suggestion)."""
     _script_action(ctx, "confirm", item, operator, as_json)
 
 
 @review_app.command("relabel")
-def review_relabel(ctx: typer.Context, item: int = typer.Argument(..., help="Review item id."),
+def review_relabel(ctx: typer.Context, item: str = typer.Argument(..., help="Review item id."),
                    label: str = typer.Argument(..., help=f"One of: {', '.join(LABELS)}."),
                    operator: Optional[str] = OperatorOpt, as_json: bool = JsonOpt) -> None:
     """Correct the message's label; the request follows the corrected label."""
@@ -182,7 +183,7 @@ def review_relabel(ctx: typer.Context, item: int = typer.Argument(..., help="Rev
 
 
 @review_app.command("attach")
-def review_attach(ctx: typer.Context, item: int = typer.Argument(..., help="Review item id."),
+def review_attach(ctx: typer.Context, item: str = typer.Argument(..., help="Review item id."),
                   ref: str = typer.Argument(..., help="Our reference, request id or tracking number."),
                   operator: Optional[str] = OperatorOpt, as_json: bool = JsonOpt) -> None:
     """File the item's message under a request (for orphans and mis-matches)."""
@@ -190,7 +191,7 @@ def review_attach(ctx: typer.Context, item: int = typer.Argument(..., help="Revi
 
 
 @review_app.command("set-state")
-def review_set_state(ctx: typer.Context, item: int = typer.Argument(..., help="Review item id."),
+def review_set_state(ctx: typer.Context, item: str = typer.Argument(..., help="Review item id."),
                      state: str = typer.Argument(..., help="The request's new state."),
                      operator: Optional[str] = OperatorOpt, as_json: bool = JsonOpt) -> None:
     """Set the state of the item's request yourself."""
@@ -200,7 +201,7 @@ def review_set_state(ctx: typer.Context, item: int = typer.Argument(..., help="R
 
 
 @review_app.command("note")
-def review_note(ctx: typer.Context, item: int = typer.Argument(..., help="Review item id."),
+def review_note(ctx: typer.Context, item: str = typer.Argument(..., help="Review item id."),
                 text: str = typer.Argument(..., help="The note."),
                 operator: Optional[str] = OperatorOpt, as_json: bool = JsonOpt) -> None:
     """Leave a note on the item (it stays in the queue)."""
@@ -210,7 +211,7 @@ def review_note(ctx: typer.Context, item: int = typer.Argument(..., help="Review
 
 
 @review_app.command("skip")
-def review_skip(ctx: typer.Context, item: int = typer.Argument(..., help="Review item id."),
+def review_skip(ctx: typer.Context, item: str = typer.Argument(..., help="Review item id."),
                 operator: Optional[str] = OperatorOpt, as_json: bool = JsonOpt) -> None:
     """Not now: move the item behind every open one."""
     _script_action(ctx, "skip", item, operator, as_json)

@@ -20,6 +20,7 @@ from agent.config import Settings
 from agent.db.models import Agency, Campaign, Message, Outbox, Request, TrackingNumber
 from agent.filing.letters import RESERVED, AgencyInfo, Letter, StatuteBook, render_letter
 from agent.operators.clock import as_utc
+from agent.operators.ids import as_id
 from agent.outbox.queue import enqueue
 from agent.requests import lifecycle, states
 from agent.requests.addresses import make_reference, make_reply_address
@@ -342,8 +343,9 @@ def _rowcount(result: Result[Any]) -> int:
 def get_request(session: Session, key: str | int) -> Request | None:
     """By id (`7`) or by our reference (`RA-2025-0007`, any case)."""
     text = str(key).strip()
-    if text.isdigit():
-        return session.get(Request, int(text))
+    row_id = as_id(text)
+    if row_id is not None:
+        return session.get(Request, row_id)
     return session.scalar(select(Request).where(Request.reference == text.upper()))
 
 
