@@ -8,11 +8,14 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.config import ConfigError, Settings, load_settings
 from agent.db.session import make_engine, make_session_factory
+from agent.operators.ids import BadId, parse_id
+from agent.operators.terminal import plain
 
 REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
 
@@ -27,9 +30,19 @@ EXIT_USAGE = 2
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print a clear error to stderr and exit with a meaningful code."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    """Print a clear error to stderr and exit with a meaningful code.
+
+    The message often quotes what the operator typed or what an agency wrote: it is printed as text."""
+    err.print(Text.assemble(("error:", "bold red"), " ", plain(message)), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def row_id(text: str, what: str) -> int:
+    """An id argument, or a one-line usage error (ASCII digits, within the database's integer range)."""
+    try:
+        return parse_id(text, what)
+    except BadId as exc:
+        fail(str(exc), EXIT_USAGE)
 
 
 @dataclass

@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 
 from agent.commands._context import app_context, err, fail, out
 from agent.db.models import Agency, Request
-from agent.filing.directory import DirectoryError, find_agency, read_agency_file, upsert_agencies
+from agent.operators.terminal import plain
+from agent.filing.agency_csv import DirectoryError, read_agency_file
+from agent.filing.directory import find_agency, upsert_agencies
 
 agency_app = typer.Typer(help="The agency directory: who we write to and how they answer.", no_args_is_help=True)
 
@@ -50,7 +52,7 @@ def import_(
     except DirectoryError as exc:
         fail(str(exc), 2)
     if check:
-        out.print(f"{file}: {len(rows)} agencies, no problems", highlight=False)
+        out.print(plain(f"{file}: {len(rows)} agencies, no problems"), highlight=False)
         return
     sessions = app.sessions()
     with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=err, disable=len(rows) < PROGRESS_FROM) as bar:
@@ -59,7 +61,7 @@ def import_(
         with sessions.begin() as session:
             report = upsert_agencies(session, rows, on_row=lambda _row: bar.advance(task))
     out.print(
-        f"{file}: {len(report.created)} created, {len(report.updated)} updated, {len(report.unchanged)} unchanged",
+        plain(f"{file}: {len(report.created)} created, {len(report.updated)} updated, {len(report.unchanged)} unchanged"),
         highlight=False,
     )
 
@@ -83,9 +85,10 @@ def list_(
         return
     table = Table("name", "jur.", "emails", "portal", "requests", title=f"{len(rows)} agencies")
     for row in rows:
+        # Names as text, never markup: what is shown is what `agency show NAME` finds.
         table.add_row(
-            str(row["name"]), str(row["jurisdiction"]), ", ".join(row["emails"]),  # type: ignore[arg-type]
-            str(row["portal"] or ""), str(row["requests"]),
+            plain(row["name"]), plain(row["jurisdiction"]), plain(", ".join(row["emails"])),  # type: ignore[arg-type]
+            plain(row["portal"] or ""), plain(row["requests"]),
         )
     out.print(table)
 
@@ -115,15 +118,16 @@ def show(
     if as_json:
         print(json.dumps(data, indent=2))
         return
-    table = Table(show_header=False, title=str(data["name"]))
+    table = Table(show_header=False, title=plain(data["name"]))
     for key in ("jurisdiction", "emails", "domains", "portal", "portal_url", "tracking_patterns"):
         value = data[key]
-        table.add_row(key, ", ".join(value) if isinstance(value, list) else str(value or ""))
+        table.add_row(key, plain(", ".join(value) if isinstance(value, list) else str(value or "")))
     out.print(table)
     if requests:
         reqs = Table("id", "reference", "state", "next action")
-        for r in data["requests"]:  # type: ignore[union-attr]
-            reqs.add_row(str(r["id"]), r["reference"], r["state"], r["next_action_date"] or "")
+        for r in requests:
+            reqs.add_row(plain(r.id), plain(r.reference), plain(r.state),
+                         plain(r.next_action_date.isoformat() if r.next_action_date else ""))
         out.print(reqs)
     else:
         out.print("no requests yet")

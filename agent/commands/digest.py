@@ -13,6 +13,7 @@ from agent.digest.build import build_digest
 from agent.digest.render import render_html, render_text
 from agent.digest.send import digest_week, queue_digest, queue_weekly_digest
 from agent.operators.clock import UTC
+from agent.operators.terminal import plain, printable
 
 
 def digest(
@@ -58,13 +59,14 @@ def digest(
             fail(f"cannot write {out_file}: {exc.strerror}", 1)
         _say(f"Wrote the {fmt} digest to {out_file}.")
         return
-    # Plain print: the digest is data (maybe HTML), not markup for rich to interpret.
-    print(rendered, end="")
+    # Plain print: the digest is data (maybe HTML), not markup for rich to interpret; it quotes agencies'
+    # mail, so terminal controls are shown as escapes (a file written with --out keeps them as they were).
+    print(printable(rendered), end="")
 
 
 def _say(text: str) -> None:
     # Paths and addresses are not rich markup.
-    out.print(text, markup=False, highlight=False)
+    out.print(plain(text), highlight=False)
 
 
 def register(app: typer.Typer) -> None:

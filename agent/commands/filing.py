@@ -16,14 +16,17 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from agent.commands._context import app_context, err, fail, out
+from agent.commands._context import app_context, err, fail, out, row_id
 from agent.compose.render import TemplateError
 from agent.config import Settings
 from agent.db.models import Agency, Campaign, Request
 from agent.filing import campaigns as camp
-from agent.filing.directory import DirectoryError, find_agency, read_agency_file, upsert_agencies
+from agent.filing.agency_csv import DirectoryError, read_agency_file
+from agent.filing.directory import find_agency, upsert_agencies
 from agent.filing.letters import AgencyInfo, StatuteBook, list_templates, load_statute_book, render_letter, template_variables
+from agent.filing.rollup import rollup
 from agent.filing.requests import (
+    CLOSED_STATES,
     FilingError,
     Withdrawal,
     create_request,
@@ -34,6 +37,7 @@ from agent.filing.requests import (
     went_out,
     withdraw,
 )
+from agent.operators.terminal import plain, printable
 from agent.requests import states
 
 request_app = typer.Typer(help="One request to one agency: draft, preview, send.", no_args_is_help=True)
@@ -94,9 +98,10 @@ def _preview(request: Request) -> None:
     for key in ("reference", "state", "agency", "to", "reply_address", "subject", "due_date", "next_action_date"):
         value = data[key]
         if value:
-            head.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
+            head.add_row(key, plain(", ".join(value) if isinstance(value, list) else str(value)))
     out.print(head)
-    out.print(Panel(request.body, title="letter", expand=False), highlight=False, markup=False)
+    # Wrapped, not cropped: the operator reads the whole letter before it goes out.
+    out.print(Panel(plain(request.body or ""), title="letter", expand=False), highlight=False, soft_wrap=False)
 
 
 # ---------------------------------------------------------------- requests
@@ -194,7 +199,7 @@ def request_withdraw(
         tell = not no_notice and went_out(session, request)
         question = f"Withdraw request {request.reference} to {request.agency.name} ({request.state})"
         question += " and send the agency a withdrawal notice?" if tell else "?"
-        if not yes and not typer.confirm(question, default=False):
+        if not yes and not typer.confirm(printable(question), default=False):
             out.print("nothing withdrawn")
             raise typer.Exit(1)
         try:
@@ -206,7 +211,7 @@ def request_withdraw(
             fail(f"{exc}; nothing withdrawn (use --no-notice to withdraw without telling the agency)", 2)
         if result is None:
             fail(f"request {request.reference} was closed meanwhile ({request.state}); nothing withdrawn", 1)
-    out.print(f"request {result.reference} withdrawn; {_notice_note(result)}", highlight=False)
+    out.print(plain(f"request {result.reference} withdrawn; {_notice_note(result)}"), highlight=False)
 
 
 @request_app.command("templates")
@@ -218,8 +223,9 @@ def request_templates(ctx: typer.Context) -> None:
         try:
             names = ", ".join(sorted(template_variables(rules, name)))
         except TemplateError as exc:
-            names = f"[red]{exc}[/]"
-        table.add_row(name, names)
+            table.add_row(plain(name), plain(str(exc), "red"))
+            continue
+        table.add_row(plain(name), plain(names))
     out.print(table)
 
 
@@ -269,10 +275,10 @@ def _dry_run(
         )
         per_jurisdiction[(agency.jurisdiction, letter.citation, letter.due.isoformat())] += 1
         if sample is None:
-            sample = Panel(letter.body, title=f"first letter: {agency.name} — {letter.subject}", expand=False)
+            sample = Panel(plain(letter.body), title=plain(f"first letter: {agency.name} — {letter.subject}"), expand=False)
     table = Table("jurisdiction", "statute", "due if sent today", "agencies")
     for (jur, citation, due), count in sorted(per_jurisdiction.items()):
-        table.add_row(jur, citation, due, str(count))
+        table.add_row(plain(jur), plain(citation), plain(due), plain(count))
     assert sample is not None  # there is always at least one agency here
     return table, sample
 
@@ -299,11 +305,11 @@ def campaign_new(
         except TemplateError as exc:
             fail(str(exc), 2)
         if not yes:
-            out.print(sample, markup=False, highlight=False)
+            out.print(sample, highlight=False, soft_wrap=False)
         out.print(summary)
         no_email = [a.name for a in agencies if not a.emails]
         if no_email:
-            out.print(f"{len(no_email)} agencies have no email address and will stay drafts: {', '.join(no_email)}", highlight=False)
+            out.print(plain(f"{len(no_email)} agencies have no email address and will stay drafts: {', '.join(no_email)}"), highlight=False)
         if not yes and not typer.confirm(f"File {len(agencies)} requests with template {template!r}?", default=False):
             out.print("nothing filed")
             raise typer.Exit(1)
@@ -323,10 +329,11 @@ def campaign_new(
         campaign_id = campaign.id
     out.print(f"campaign {campaign_id}: {len(report.queued)} requests queued, {len(report.skipped)} left as drafts")
     for request_id, why in report.skipped:
-        out.print(f"  request {request_id}: {why}", highlight=False)
+        out.print(plain(f"  request {request_id}: {why}"), highlight=False)
 
 
 def _load_campaign(session: Session, campaign_id: int) -> Campaign:
+    """The campaign of an id already parsed by row_id (so never out of the database's range)."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         fail(f"no campaign {campaign_id}", 1)
@@ -336,15 +343,16 @@ def _load_campaign(session: Session, campaign_id: int) -> Campaign:
 @campaign_app.command("show")
 def campaign_show(
     ctx: typer.Context,
-    campaign_id: int = typer.Argument(..., help="Campaign id."),
+    ident: str = typer.Argument(..., metavar="CAMPAIGN_ID", help="Campaign id."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Roll up a campaign: sent, acknowledged, extended, partial, completed, no records, rejected, overdue, review."""
+    campaign_id = row_id(ident, "campaign")
     app = app_context(ctx)
     today = local_date(_now(), app.settings())
     with app.sessions().begin() as session:
         campaign = _load_campaign(session, campaign_id)
-        roll = camp.rollup(session, campaign, today=today)
+        roll = rollup(session, campaign, today=today)
         attention = {
             r.id: (r.reference, r.agency.name, r.state)
             for r in camp.campaign_requests(session, campaign)
@@ -353,17 +361,17 @@ def campaign_show(
     if as_json:
         print(json.dumps(roll.as_dict(), indent=2))
         return
-    table = Table("", "requests", title=f"campaign {roll.campaign_id}: {roll.name} ({roll.template})")
+    table = Table("", "requests", title=plain(f"campaign {roll.campaign_id}: {roll.name} ({roll.template})"))
     for key in ("total", "queued", "sent", "acknowledged", "extended", "partial", "completed", "no_records", "rejected", "overdue", "needing_review"):
         value = roll.by_state.get("queued", 0) if key == "queued" else getattr(roll, key)
         table.add_row(key.replace("_", " "), str(value))
     out.print(table)
-    out.print("by state: " + ", ".join(f"{s} {n}" for s, n in roll.by_state.items()), highlight=False)
+    out.print(plain("by state: " + ", ".join(f"{s} {n}" for s, n in roll.by_state.items())), highlight=False)
     if attention:
         needs = Table("id", "reference", "agency", "state", "why", title="needs attention")
         for request_id, (reference, agency, state) in attention.items():
             why = " + ".join(w for w, ids in (("overdue", roll.overdue_ids), ("review", roll.review_ids)) if request_id in ids)
-            needs.add_row(str(request_id), reference, agency, state, why)
+            needs.add_row(plain(request_id), plain(reference), plain(agency), plain(state), plain(why))
         out.print(needs)
 
 
@@ -385,24 +393,26 @@ def campaign_list(
         return
     table = Table("id", "name", "template", "requests", "created", title=f"{len(rows)} campaigns")
     for row in rows:
-        table.add_row(str(row["id"]), str(row["name"]), str(row["template"]), str(row["requests"]), str(row["created_at"])[:16])
+        table.add_row(plain(row["id"]), plain(row["name"]), plain(row["template"]), plain(row["requests"]),
+                      plain(str(row["created_at"])[:16]))
     out.print(table)
 
 
 @campaign_app.command("withdraw")
 def campaign_withdraw(
     ctx: typer.Context,
-    campaign_id: int = typer.Argument(..., help="Campaign id."),
+    ident: str = typer.Argument(..., metavar="CAMPAIGN_ID", help="Campaign id."),
     reason: str = typer.Option("", "--reason", help="Recorded in each request's history."),
     no_notice: bool = typer.Option(False, "--no-notice", help="Do not send withdrawal notices to the agencies."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Withdraw every open request of the campaign, cancel its mail not yet sent, and tell each agency that got the letter."""
+    campaign_id = row_id(ident, "campaign")
     app = app_context(ctx)
     settings = app.settings()
     with app.sessions().begin() as session:
         campaign = _load_campaign(session, campaign_id)
-        open_requests = [r for r in camp.campaign_requests(session, campaign) if r.state not in camp.CLOSED_STATES]
+        open_requests = [r for r in camp.campaign_requests(session, campaign) if r.state not in CLOSED_STATES]
         if not yes:
             told = 0 if no_notice else sum(1 for r in open_requests if went_out(session, r))
             if told:
@@ -420,15 +430,16 @@ def campaign_withdraw(
         notices = sum(1 for r in results if r.notice_id is not None)
         why = Counter(r.no_notice for r in results if r.notice_id is None and r.no_notice)
         none = "; no notice: " + ", ".join(f"{n} {w}" for w, n in why.most_common()) if why else ""
-        out.print(f"  {notices} withdrawal notices queued{none}", highlight=False)
+        out.print(plain(f"  {notices} withdrawal notices queued{none}"), highlight=False)
 
 
 @campaign_app.command("followup")
 def campaign_followup(
     ctx: typer.Context,
-    campaign_id: int = typer.Argument(..., help="Campaign id."),
+    ident: str = typer.Argument(..., metavar="CAMPAIGN_ID", help="Campaign id."),
 ) -> None:
     """Queue follow-ups now for every request of the campaign that is past its deadline and still unanswered."""
+    campaign_id = row_id(ident, "campaign")
     app = app_context(ctx)
     settings = app.settings()
     now = _now()
@@ -438,7 +449,7 @@ def campaign_followup(
     out.print(f"campaign {campaign_id}: {len(report.queued)} follow-ups queued, {len(report.skipped)} skipped")
     reasons = Counter(why for _, why in report.skipped)
     for why, count in reasons.most_common():
-        out.print(f"  {count} × {why}", highlight=False)
+        out.print(plain(f"  {count} × {why}"), highlight=False)
 
 
 def register(app: typer.Typer) -> None:

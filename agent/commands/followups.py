@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
+from agent.operators.terminal import plain
+from agent.operators.ids import MAX_ID
 from agent.commands._context import app_context, fail, out
 from agent.compose.render import TemplateError
 from agent.deadlines.statutes import StatuteError
@@ -53,7 +55,7 @@ def scan(
             f" · skipped {report.skipped} · errors {len(report.errors)}"
         )
         for line in report.errors:
-            out.print(f"[red]{line}[/]", highlight=False)
+            out.print(plain(line, "red"), highlight=False)
     if report.errors:
         raise typer.Exit(1)
 
@@ -62,7 +64,7 @@ def scan(
 def due(
     ctx: typer.Context,
     today: str = typer.Option(None, "--today", help="As of this date (YYYY-MM-DD); default: today."),
-    limit: int = typer.Option(100, "--limit", min=1),
+    limit: int = typer.Option(100, "--limit", min=1, max=MAX_ID),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List requests whose next follow-up or escalation is due, without changing anything."""

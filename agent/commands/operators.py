@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from agent.operators.ids import MAX_ID
 from agent.commands._context import app_context, fail, out
 from agent.commands.review import review_app
 from agent.operators import display
@@ -19,6 +20,8 @@ from agent.operators.status import read_health
 from agent.operators.timeline import build_thread
 from agent.operators.vocab import all_states
 
+# A window wider than a century is a typo, and past ~2.7 million years the date arithmetic overflows.
+MAX_DAYS = 36_500
 JsonOpt = typer.Option(False, "--json", help="Machine-readable output.")
 
 
@@ -26,10 +29,10 @@ def requests_cmd(
     ctx: typer.Context,
     state: Optional[list[str]] = typer.Option(None, "--state", "-s", help="Only this state (repeat or comma-separate)."),
     overdue: bool = typer.Option(False, "--overdue", help="Only requests past their due date."),
-    due_within: Optional[int] = typer.Option(None, "--due-within", min=0, help="Only requests due within DAYS."),
+    due_within: Optional[int] = typer.Option(None, "--due-within", min=0, max=MAX_DAYS, help="Only requests due within DAYS."),
     campaign: Optional[str] = typer.Option(None, "--campaign", help="Only this campaign (id or name)."),
     agency: Optional[str] = typer.Option(None, "--agency", help="Only agencies whose name contains this."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N (oldest due first)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, max=MAX_ID, help="Only the first N (oldest due first)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """List requests: reference, agency, tracking numbers, state, filed, due, next action, last reply."""

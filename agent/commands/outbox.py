@@ -7,13 +7,17 @@ import json
 import os
 import socket
 from dataclasses import asdict
+from typing import Any
 
 import typer
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from agent.commands._context import app_context, fail, out
+from agent.operators.ids import MAX_ID
+from agent.commands._context import app_context, fail, out, row_id
 from agent.db.models import Outbox
+from agent.operators.terminal import plain
 from agent.outbox.send import drain_once
 
 outbox_app = typer.Typer(help="Outgoing mail: send, list, retry, cancel.", no_args_is_help=True)
@@ -49,7 +53,7 @@ def send(
 def list_rows(
     ctx: typer.Context,
     state: str = typer.Option(None, "--state", help="Only rows in this state (queued, sending, sent, failed, ...)."),
-    limit: int = typer.Option(50, "--limit", min=1),
+    limit: int = typer.Option(50, "--limit", min=1, max=MAX_ID),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show outbox rows, newest first."""
@@ -57,7 +61,7 @@ def list_rows(
         query = select(Outbox).order_by(Outbox.id.desc()).limit(limit)
         if state:
             query = query.where(Outbox.state == state)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": r.id,
                 "state": r.state,
@@ -82,13 +86,13 @@ def list_rows(
         table.add_column(column)
     for r in rows:
         table.add_row(
-            str(r["id"]), r["state"], r["kind"], ", ".join(r["to"]), r["subject"][:60], str(r["attempts"]),
-            str(r["last_code"] or ""), r["sent_at"] or r["next_attempt_at"] or "",
+            plain(r["id"]), plain(r["state"]), plain(r["kind"]), plain(", ".join(r["to"])), plain(r["subject"][:60]),
+            plain(r["attempts"]), plain(r["last_code"] or ""), plain(r["sent_at"] or r["next_attempt_at"] or ""),
         )
     out.print(table)
 
 
-def _row(session, row_id: int) -> Outbox:  # type: ignore[no-untyped-def]
+def _row(session: Session, row_id: int) -> Outbox:
     row = session.get(Outbox, row_id)
     if row is None:
         fail(f"no outbox row {row_id}", 1)
@@ -96,31 +100,33 @@ def _row(session, row_id: int) -> Outbox:  # type: ignore[no-untyped-def]
 
 
 @outbox_app.command("retry")
-def retry(ctx: typer.Context, row_id: int = typer.Argument(..., metavar="ID")) -> None:
+def retry(ctx: typer.Context, ident: str = typer.Argument(..., metavar="ID")) -> None:
     """Queue a failed, uncertain or cancelled row again (an operator's decision: it may send a second copy)."""
     import datetime as dt
 
+    outbox_id = row_id(ident, "outbox row")
     with app_context(ctx).sessions().begin() as session:
-        row = _row(session, row_id)
+        row = _row(session, outbox_id)
         if row.state not in RETRYABLE:
-            fail(f"outbox {row_id} is {row.state}; only {', '.join(RETRYABLE)} rows can be retried", 1)
+            fail(f"outbox {outbox_id} is {row.state}; only {', '.join(RETRYABLE)} rows can be retried", 1)
         row.state = "queued"
         row.attempts = 0
         row.claimed_by = None
         row.next_attempt_at = dt.datetime.now(dt.timezone.utc)
-    out.print(f"outbox {row_id} queued again")
+    out.print(f"outbox {outbox_id} queued again")
 
 
 @outbox_app.command("cancel")
-def cancel(ctx: typer.Context, row_id: int = typer.Argument(..., metavar="ID")) -> None:
+def cancel(ctx: typer.Context, ident: str = typer.Argument(..., metavar="ID")) -> None:
     """Never send this row (queued, failed or uncertain)."""
+    outbox_id = row_id(ident, "outbox row")
     with app_context(ctx).sessions().begin() as session:
-        row = _row(session, row_id)
+        row = _row(session, outbox_id)
         if row.state not in CANCELLABLE:
-            fail(f"outbox {row_id} is {row.state}; only {', '.join(CANCELLABLE)} rows can be cancelled", 1)
+            fail(f"outbox {outbox_id} is {row.state}; only {', '.join(CANCELLABLE)} rows can be cancelled", 1)
         row.state = "cancelled"
         row.next_attempt_at = None
-    out.print(f"outbox {row_id} cancelled")
+    out.print(f"outbox {outbox_id} cancelled")
 
 
 def register(app: typer.Typer) -> None:

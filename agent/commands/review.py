@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.markup import escape
 from rich.prompt import Prompt
-from rich.text import Text
 from sqlalchemy.orm import Session
 
-from agent.commands._context import AppContext, app_context, fail, out
-from agent.db.models import Message, Request
+from agent.commands._context import AppContext, app_context, fail, out, row_id
+from agent.db.models import Message, Request, ReviewItem
 from agent.operators import display, review
 from agent.operators.clock import UTC
+from agent.operators.terminal import plain
 from agent.operators.queries import NotFound, review_queue, suggestions
 from agent.operators.vocab import all_states, is_label
 from agent.pipeline.stage_data import LABELS
@@ -100,9 +100,9 @@ def _act(context: AppContext, action: str, item_id: int, who: str, arg: str = ""
     try:
         result = _run_action(context, action, item_id, who, arg)
     except (NotFound, review.ReviewError) as exc:
-        out.print(Text(str(exc), style="red"))
+        out.print(plain(str(exc), style="red"))
         return False
-    out.print(Text(_result_line(result)))
+    out.print(plain(_result_line(result)))
     return True
 
 
@@ -131,12 +131,13 @@ def _result_line(r: review.ActionResult) -> str:
     return f"item {r.item_id}: {r.action} → {r.item_state}{where}"
 
 
-def _script_action(ctx: typer.Context, action: str, item: int, operator: Optional[str], as_json: bool, arg: str = "") -> None:
+def _script_action(ctx: typer.Context, action: str, item: str, operator: Optional[str], as_json: bool, arg: str = "") -> None:
+    item_id = row_id(item, "review item")
     context = app_context(ctx)
     parent = ctx.parent.params.get("operator") if ctx.parent else None
     who = operator or parent or review.default_operator()
     try:
-        result = _run_action(context, action, item, who, arg)
+        result = _run_action(context, action, item_id, who, arg)
     except NotFound as exc:
         fail(str(exc), 1)
     except review.ReviewError as exc:
@@ -144,7 +145,7 @@ def _script_action(ctx: typer.Context, action: str, item: int, operator: Optiona
     if as_json:
         print(json.dumps(result.as_json(), indent=2, default=str))
     else:
-        out.print(Text(_result_line(result)))
+        out.print(plain(_result_line(result)))
 
 
 @review_app.command("list")
@@ -165,14 +166,14 @@ def review_list(
 
 
 @review_app.command("confirm")
-def review_confirm(ctx: typer.Context, item: int = typer.Argument(..., help="Review item id."),
+def review_confirm(ctx: typer.Context, item: str = typer.Argument(..., help="Review item id."),
                    operator: Optional[str] = OperatorOpt, as_json: bool = JsonOpt) -> None:
     """Accept the agent's proposal (its label; for an orphan, its best suggestion)."""
     _script_action(ctx, "confirm", item, operator, as_json)
 
 
 @review_app.command("relabel")
-def review_relabel(ctx: typer.Context, item: int = typer.Argument(..., help="Review item id."),
+def review_relabel(ctx: typer.Context, item: str = typer.Argument(..., help="Review item id."),
                    label: str = typer.Argument(..., help=f"One of: {', '.join(LABELS)}."),
                    operator: Optional[str] = OperatorOpt, as_json: bool = JsonOpt) -> None:
     """Correct the message's label; the request follows the corrected label."""
@@ -182,7 +183,7 @@ def review_relabel(ctx: typer.Context, item: int = typer.Argument(..., help="Rev
 
 
 @review_app.command("attach")
-def review_attach(ctx: typer.Context, item: int = typer.Argument(..., help="Review item id."),
+def review_attach(ctx: typer.Context, item: str = typer.Argument(..., help="Review item id."),
                   ref: str = typer.Argument(..., help="Our reference, request id or tracking number."),
                   operator: Optional[str] = OperatorOpt, as_json: bool = JsonOpt) -> None:
     """File the item's message under a request (for orphans and mis-matches)."""
@@ -190,7 +191,7 @@ def review_attach(ctx: typer.Context, item: int = typer.Argument(..., help="Revi
 
 
 @review_app.command("set-state")
-def review_set_state(ctx: typer.Context, item: int = typer.Argument(..., help="Review item id."),
+def review_set_state(ctx: typer.Context, item: str = typer.Argument(..., help="Review item id."),
                      state: str = typer.Argument(..., help="The request's new state."),
                      operator: Optional[str] = OperatorOpt, as_json: bool = JsonOpt) -> None:
     """Set the state of the item's request yourself."""
@@ -200,7 +201,7 @@ def review_set_state(ctx: typer.Context, item: int = typer.Argument(..., help="R
 
 
 @review_app.command("note")
-def review_note(ctx: typer.Context, item: int = typer.Argument(..., help="Review item id."),
+def review_note(ctx: typer.Context, item: str = typer.Argument(..., help="Review item id."),
                 text: str = typer.Argument(..., help="The note."),
                 operator: Optional[str] = OperatorOpt, as_json: bool = JsonOpt) -> None:
     """Leave a note on the item (it stays in the queue)."""
@@ -210,13 +211,13 @@ def review_note(ctx: typer.Context, item: int = typer.Argument(..., help="Review
 
 
 @review_app.command("skip")
-def review_skip(ctx: typer.Context, item: int = typer.Argument(..., help="Review item id."),
+def review_skip(ctx: typer.Context, item: str = typer.Argument(..., help="Review item id."),
                 operator: Optional[str] = OperatorOpt, as_json: bool = JsonOpt) -> None:
     """Not now: move the item behind every open one."""
     _script_action(ctx, "skip", item, operator, as_json)
 
 
-def _item_json(session: Session, i, requests: dict[int, Request], messages: dict[int, Message]) -> dict:  # type: ignore[no-untyped-def]
+def _item_json(session: Session, i: ReviewItem, requests: dict[int, Request], messages: dict[int, Message]) -> dict[str, Any]:
     req = requests.get(i.request_id or -1)
     msg = messages.get(i.message_row_id or -1)
     return {

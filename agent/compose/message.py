@@ -8,6 +8,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
 
+from agent.compose.variables import describe, header_unsafe
+
 
 class HeaderInjectionError(ValueError):
     """A header value held CR or LF: refused, because it could smuggle extra headers or recipients."""
@@ -16,6 +18,14 @@ class HeaderInjectionError(ValueError):
 def _clean(name: str, value: str) -> str:
     if "\r" in value or "\n" in value or "\x00" in value:
         raise HeaderInjectionError(f"{name} contains a line break or NUL; refusing to build the message: {value!r}")
+    return value
+
+
+def _clean_text(name: str, value: str) -> str:
+    """Stricter, for the headers a person reads (names, subject): no control character or bidi mark either."""
+    bad = header_unsafe(_clean(name, value))
+    if bad is not None:
+        raise HeaderInjectionError(f"{name} contains {describe(bad)}; refusing to build the message: {value!r}")
     return value
 
 
@@ -41,9 +51,9 @@ def build_message(
 ) -> EmailMessage:
     """One place that sets From/To/Subject/threading headers, each checked for CR/LF first."""
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = formataddr((_clean("sender name", sender_name), _clean("sender address", sender_address)))
+    msg["From"] = formataddr((_clean_text("sender name", sender_name), _clean("sender address", sender_address)))
     msg["To"] = ", ".join(_clean("recipient", addr) for addr in to)
-    msg["Subject"] = _clean("subject", subject)
+    msg["Subject"] = _clean_text("subject", subject)
     msg["Date"] = format_datetime(date or dt.datetime.now(dt.timezone.utc))
     domain = sender_address.rpartition("@")[2] or "localhost"
     msg["Message-ID"] = _clean("Message-ID", message_id) if message_id else new_message_id(domain)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -25,13 +26,26 @@ def template_env(rules_dir: Path) -> jinja2.Environment:
     )
 
 
-def render(rules_dir: Path, name: str, variables: dict[str, Any]) -> str:
-    """Render one template, turning every Jinja failure into a TemplateError that names the template."""
+def render(rules_dir: Path, name: str, variables: Mapping[str, Any]) -> str:
+    """Render one template file, turning every Jinja failure into a TemplateError that names the template."""
     env = template_env(Path(rules_dir))
     try:
-        return env.get_template(name).render(**variables)
+        template = env.get_template(name)
     except jinja2.TemplateNotFound:
         raise TemplateError(f"template {name!r} not found in {Path(rules_dir) / 'templates'}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template {exc.name or name!r}, line {exc.lineno}: {exc.message}") from None
+    return render_template(template, name, variables)
+
+
+def render_template(template: jinja2.Template, name: str, variables: Mapping[str, Any]) -> str:
+    """Render a compiled template (a file, or a part of a letter template), every Jinja failure a TemplateError."""
+    try:
+        # The context is passed as one mapping, not as keywords: a variable named `self` must not collide
+        # with the method's own parameter.
+        return template.render(dict(variables))
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template {name!r}: {exc.name!r} not found") from None
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"template {name!r}: {exc.message} (pass it with --var NAME=VALUE)") from None
     except jinja2.TemplateSyntaxError as exc:

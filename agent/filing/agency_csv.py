@@ -9,6 +9,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.compose.variables import describe, header_unsafe
 from agent.deadlines.statutes import JURISDICTIONS, StatuteError, load_statutes, statute_dir
 
 # Column aliases: people write "email" as often as "emails"; each maps to one canonical field.
@@ -124,6 +125,9 @@ def _validate_row(line: int, raw: dict[str, str], jurisdictions: Collection[str]
         bad("name", "is empty")
     elif len(name) > 300:
         bad("name", "is longer than 300 characters")
+    elif header_unsafe(name) is not None:
+        # A name goes into letters and onto the operator's terminal: an ESC or a bidi mark has no place in it.
+        bad("name", f"contains {describe(header_unsafe(name) or '')}")
     jurisdiction = raw.get("jurisdiction", "").strip().upper()
     if not jurisdiction:
         bad("jurisdiction", "is empty")

@@ -50,8 +50,8 @@ def upsert_agencies(
     existing: dict[str, Agency] = {}
     names = [row.name for row in rows]
     for start in range(0, len(names), 500):
-        for agency in session.scalars(select(Agency).where(Agency.name.in_(names[start : start + 500]))):
-            existing[agency.name] = agency
+        for known in session.scalars(select(Agency).where(Agency.name.in_(names[start : start + 500]))):
+            existing[known.name] = known
     created: list[str] = []
     updated: list[str] = []
     unchanged: list[str] = []

@@ -13,7 +13,15 @@ from typing import Any
 import jinja2
 from jinja2 import meta
 
-from agent.compose.render import TemplateError, render, template_env
+from agent.compose.letter_template import (
+    LetterTemplate,
+    LetterTemplateError,
+    compiled,
+    header_variables,
+    split_letter_template,
+)
+from agent.compose.render import TemplateError, render_template, template_env
+from agent.compose.variables import VariableError, check_variables, header_text
 from agent.config import IdentitySettings
 from agent.deadlines.business_days import BusinessCalendar
 from agent.deadlines.compute import Deadline, compute_deadline
@@ -23,8 +31,8 @@ from agent.requests.clock import deadline_tools
 
 LETTERS_DIR = "letters"
 SUFFIX = ".txt.j2"
-# The first lines of a rendered template are headers, up to the first blank line.
-HEADER_KEYS = ("subject", "jurisdictions")
+# The first lines of a template's source are headers, up to the first blank line.
+HEADER_KEYS = frozenset({"subject", "jurisdictions"})
 # Names the letter machinery supplies; a --var with one of these names would silently be ignored.
 RESERVED = frozenset({"agency", "statute", "deadline", "requester", "reference", "filed_on", "year_list"})
 
@@ -161,22 +169,47 @@ def _deadline_view(statute: Statute, deadline: Deadline) -> dict[str, Any]:
     }
 
 
-def _split_headers(rendered: str, name: str) -> tuple[dict[str, str], str]:
-    headers: dict[str, str] = {}
-    lines = rendered.lstrip("\n").split("\n")
-    i = 0
-    while i < len(lines) and lines[i].strip():
-        key, sep, value = lines[i].partition(":")
-        if not sep or key.strip().lower() not in HEADER_KEYS:
-            raise LetterError(
-                f"template {name!r}: line {i + 1} should be a header ({', '.join(HEADER_KEYS)}) "
-                "followed by a blank line before the letter"
-            )
-        headers[key.strip().lower()] = " ".join(value.split())
-        i += 1
-    if not headers.get("subject"):
-        raise LetterError(f"template {name!r}: no `Subject:` header line at the top")
-    return headers, "\n".join(lines[i + 1 :]).strip("\n") + "\n"
+@lru_cache(maxsize=64)
+def _parts(source: str, name: str) -> LetterTemplate:
+    try:
+        return split_letter_template(source, name, HEADER_KEYS)
+    except LetterTemplateError as exc:
+        raise LetterError(str(exc)) from None
+
+
+def letter_template(rules_dir: Path, name: str) -> LetterTemplate:
+    """The named template cut into preamble, headers and body (LetterError if it is missing or malformed)."""
+    template_variables(rules_dir, name)  # a missing or malformed file is reported with its name and line
+    env = template_env(Path(rules_dir))
+    source, _, _ = env.loader.get_source(env, template_path(name))  # type: ignore[union-attr]
+    return _parts(source, name)
+
+
+def _render_part(rules_dir: Path, name: str, source: str, context: Mapping[str, Any]) -> str:
+    try:
+        return render_template(compiled(template_env(Path(rules_dir)), source), template_path(name), context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise LetterError(f"template {name!r}, line {exc.lineno}: {exc.message}") from None
+    except LetterError as exc:
+        # Raised by a helper inside the template (year_list): say which template asked.
+        raise LetterError(f"template {name!r}: {exc}") from None
+    except TemplateError as exc:
+        missing = missing_variables(rules_dir, template_path(name), context) if "undefined" in str(exc) else []
+        if missing:
+            flags = " ".join(f"--var {v}=..." for v in missing)
+            raise LetterError(f"template {name!r} needs variable(s) {', '.join(missing)}; pass {flags}") from None
+        if "not found" in str(exc):
+            raise LetterError(_not_found(rules_dir, name)) from None
+        raise LetterError(str(exc)) from None
+
+
+def _check_jurisdiction(parts: LetterTemplate, name: str, agency: AgencyInfo) -> None:
+    """The guard is read from the template's own text before anything is rendered: no variable can move it."""
+    allowed = " ".join((parts.header_source("jurisdictions") or "*").split())
+    if allowed != "*" and agency.jurisdiction not in {j.strip().upper() for j in allowed.split(",")}:
+        raise LetterError(
+            f"template {name!r} is for jurisdiction(s) {allowed}; {agency.name} is in {agency.jurisdiction}"
+        )
 
 
 def render_letter(
@@ -190,16 +223,26 @@ def render_letter(
     filed_on: dt.date,
     book: StatuteBook | None = None,
 ) -> Letter:
-    """Render one letter for one agency; any problem is a LetterError saying what to fix."""
+    """Render one letter for one agency; any problem is a LetterError saying what to fix.
+
+    The subject and the body are rendered separately from parts cut out of the template's source, so a
+    variable is always a value: it cannot end the header block, add a header or unset the jurisdiction guard.
+    """
     name = template_name(template)
-    clash = sorted(RESERVED & set(variables))
-    if clash:
-        raise LetterError(f"variable(s) {', '.join(clash)} are filled in by the agent; choose other names")
-    template_variables(rules_dir, name)  # a missing or malformed template is reported before the statutes are read
+    parts = letter_template(rules_dir, name)
+    if parts.header_source("subject") is None:
+        raise LetterError(f"template {name!r}: no `Subject:` header line at the top")
+    env = template_env(Path(rules_dir))
+    in_headers = frozenset().union(*(header_variables(env, parts, key) for key, _ in parts.headers))
+    try:
+        values = check_variables(variables, reserved=RESERVED, header_names=in_headers)
+    except VariableError as exc:
+        raise LetterError(str(exc)) from None
+    _check_jurisdiction(parts, name, agency)
     book = book or load_statute_book(rules_dir)
     statute, deadline = book.deadline(agency.jurisdiction, filed_on)
     context: dict[str, Any] = {
-        **variables,
+        **values,
         "agency": agency,
         "statute": statute,
         "deadline": _deadline_view(statute, deadline),
@@ -212,28 +255,17 @@ def render_letter(
         "filed_on": filed_on,
         "year_list": year_list,
     }
+    body = _render_part(rules_dir, name, parts.body, context).strip("\n") + "\n"
+    subject_source = parts.preamble + (parts.header_source("subject") or "")
     try:
-        rendered = render(Path(rules_dir), template_path(name), context)
-    except LetterError as exc:
-        # Raised by a helper inside the template (year_list): say which template asked.
+        subject = header_text("Subject", _render_part(rules_dir, name, subject_source, context))
+    except VariableError as exc:
         raise LetterError(f"template {name!r}: {exc}") from None
-    except TemplateError as exc:
-        missing = missing_variables(rules_dir, template_path(name), context) if "undefined" in str(exc) else []
-        if missing:
-            flags = " ".join(f"--var {v}=..." for v in missing)
-            raise LetterError(f"template {name!r} needs variable(s) {', '.join(missing)}; pass {flags}") from None
-        if "not found" in str(exc):
-            raise LetterError(_not_found(rules_dir, name)) from None
-        raise LetterError(str(exc)) from None
-    headers, body = _split_headers(rendered, name)
-    allowed = headers.get("jurisdictions", "*")
-    if allowed != "*" and agency.jurisdiction not in {j.strip().upper() for j in allowed.split(",")}:
-        raise LetterError(
-            f"template {name!r} is for jurisdiction(s) {allowed}; {agency.name} is in {agency.jurisdiction}"
-        )
+    if not subject:
+        raise LetterError(f"template {name!r}: the subject is empty")
     return Letter(
         template=name,
-        subject=headers["subject"],
+        subject=subject,
         body=body,
         jurisdiction=agency.jurisdiction,
         citation=statute.citation,

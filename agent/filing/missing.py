@@ -35,13 +35,13 @@ class _Recorder(jinja2.Undefined):
 
 def missing_variables(rules_dir: Path, template: str, context: Mapping[str, Any]) -> list[str]:
     """Render once more, leniently, and collect the top-level names that were used but not given."""
-    recorder = type("_Rec", (_Recorder,), {"seen": []})
+    recorder: type[_Recorder] = type("_Rec", (_Recorder,), {"seen": []})
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(rules_dir) / "templates")), undefined=recorder,
         trim_blocks=True, lstrip_blocks=True,
     )
     try:
-        env.get_template(template).render(**context)
+        env.get_template(template).render(dict(context))
     except Exception:  # noqa: BLE001 - a diagnosis pass; the caller reports the original error otherwise
         pass
     return sorted(set(recorder.seen) - set(context))

@@ -7,18 +7,20 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Result, select, update
 from sqlalchemy.orm import Session
 
-from agent.compose.message import build_message, new_message_id
+from agent.compose.message import HeaderInjectionError, build_message, new_message_id
+from agent.compose.variables import VariableError, check_name
 from agent.compose.withdrawal import WithdrawalFacts, compose_withdrawal
 from agent.config import Settings
 from agent.db.models import Agency, Campaign, Message, Outbox, Request, TrackingNumber
-from agent.filing.letters import AgencyInfo, Letter, StatuteBook, render_letter
+from agent.filing.letters import RESERVED, AgencyInfo, Letter, StatuteBook, render_letter
 from agent.operators.clock import as_utc
+from agent.operators.ids import as_id
 from agent.outbox.queue import enqueue
 from agent.requests import lifecycle, states
 from agent.requests.addresses import make_reference, make_reply_address
@@ -121,16 +123,19 @@ def send_request(
         request.body = letter.body
     domain = settings.identity.address.rpartition("@")[2] or "localhost"
     message_id = new_message_id(domain)
-    msg = build_message(
-        sender_name=settings.identity.name,
-        sender_address=settings.identity.address,
-        to=list(agency.emails),
-        subject=request.subject,
-        text=request.body,
-        reply_to=request.reply_address,
-        message_id=message_id,
-        date=now,
-    )
+    try:
+        msg = build_message(
+            sender_name=settings.identity.name,
+            sender_address=settings.identity.address,
+            to=list(agency.emails),
+            subject=request.subject,
+            text=request.body,
+            reply_to=request.reply_address,
+            message_id=message_id,
+            date=now,
+        )
+    except HeaderInjectionError as exc:
+        raise FilingError(f"request {request.reference} cannot be sent: {exc}") from None
     row = enqueue(session, msg, kind="request", request_id=request.id, agency_id=agency.id)
     request.message_id = message_id
     lifecycle.fire(
@@ -282,12 +287,12 @@ def withdraw(
         )
     seen = request.state
     # Claim the row (the UPDATE locks it): of two operators withdrawing at once, only one goes on to mail.
-    claimed = session.execute(
+    claimed = _rowcount(session.execute(
         update(Request)
         .where(Request.id == request.id, Request.state == seen)
         .values(state=seen)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if claimed != 1:
         session.refresh(request)
         return None
@@ -295,11 +300,11 @@ def withdraw(
     if rules_dir is None and settings is not None:
         rules_dir = settings.rules_path
     # A withdrawal notice still queued (the request was reopened and is withdrawn again) stays: it is the one notice.
-    cancelled = session.execute(
+    cancelled = _rowcount(session.execute(
         update(Outbox)
         .where(Outbox.request_id == request.id, Outbox.state == "queued", Outbox.kind != "withdrawal")
         .values(state="cancelled", last_error="request withdrawn")
-    ).rowcount
+    ))
     row: Outbox | None = None
     if why is None:
         assert settings is not None
@@ -330,11 +335,17 @@ def withdraw(
     )
 
 
+def _rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE touched (a CursorResult's count; the ORM types execute() more loosely)."""
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
 def get_request(session: Session, key: str | int) -> Request | None:
     """By id (`7`) or by our reference (`RA-2025-0007`, any case)."""
     text = str(key).strip()
-    if text.isdigit():
-        return session.get(Request, int(text))
+    row_id = as_id(text)
+    if row_id is not None:
+        return session.get(Request, row_id)
     return session.scalar(select(Request).where(Request.reference == text.upper()))
 
 
@@ -346,6 +357,12 @@ def parse_vars(pairs: list[str] | None) -> dict[str, str]:
         key = key.strip()
         if not sep or not key.isidentifier():
             raise FilingError(f"--var {pair!r}: expected NAME=VALUE with NAME a plain identifier")
+        if key in result:
+            raise FilingError(f"--var {key} is given twice; give each variable once")
+        try:
+            check_name(key, RESERVED)
+        except VariableError as exc:
+            raise FilingError(f"--var {key}: {exc}") from None
         if value.startswith("@") and len(value) > 1:
             # Long passages (the list of records) are easier to keep in a file: --var records=@records.txt
             try:

@@ -14,6 +14,7 @@ from rich.text import Text
 from agent.db.models import Message, Request, ReviewItem
 from agent.operators.explain import Explanation
 from agent.operators.queries import RequestRow, Suggested
+from agent.operators.terminal import plain
 from agent.operators.status import JOB_TITLES, JOBS, KNOWN, Health, age
 from agent.operators.timeline import EventEntry, MessageEntry, Thread
 
@@ -30,8 +31,8 @@ STATE_STYLE = {
 
 
 def _add(table: Table, *cells: Any) -> None:
-    """Add a row whose plain strings are text, never markup: agency subjects and names may hold "[...]"."""
-    table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells))
+    """Add a row whose strings are printable text, never markup: agency subjects and names may hold "[...]" or ESC."""
+    table.add_row(*(plain(c) if isinstance(c, str) else c for c in cells))
 
 
 def _d(value: dt.date | None) -> str:
@@ -47,17 +48,17 @@ def requests_table(rows: list[RequestRow]) -> Table:
         table.add_column(name, overflow="fold", no_wrap=name not in ("agency", "tracking"),
                          min_width={"agency": 14, "tracking": 10}.get(name))
     for r in rows:
-        due = Text(_d(r.due))
+        due = plain(_d(r.due))
         if r.days_overdue:
             due.append(f"\n+{r.days_overdue} days", style="bold red")
         _add(table, 
             r.reference,
             r.agency,
             "\n".join(r.tracking_numbers) or "—",
-            Text(r.state, style=STATE_STYLE.get(r.state, "")),
+            plain(r.state, style=STATE_STYLE.get(r.state, "")),
             _d(r.filed),
             due,
-            Text(f"{_d(r.next_action) if r.next_action else ''}\n{r.next_step}".strip() or "—",
+            plain(f"{_d(r.next_action) if r.next_action else ''}\n{r.next_step}".strip() or "—",
                  style="yellow" if r.next_step.startswith("you:") else ""),
             _d(r.last_reply),
         )
@@ -70,7 +71,7 @@ def thread_view(thread: Thread, *, full: bool, zone: Any) -> RenderableType:
     head.add_column(style="bold")
     head.add_column()
     _add(head, "request", f"{thread.reference} — {thread.agency}")
-    _add(head, "state", Text(thread.state, style=STATE_STYLE.get(thread.state, "")))
+    _add(head, "state", plain(thread.state, style=STATE_STYLE.get(thread.state, "")))
     if thread.subject:
         _add(head, "subject", thread.subject)
     _add(head, "tracking", ", ".join(thread.tracking_numbers) or "—")
@@ -86,7 +87,7 @@ def thread_view(thread: Thread, *, full: bool, zone: Any) -> RenderableType:
     _add(head, "next action", f"{_d(d.next_action)} (follow-ups sent: {d.followups_sent})")
     parts: list[RenderableType] = [head]
     if full and thread.letter:
-        parts.append(Panel(Text(thread.letter), title="our request as filed", title_align="left", border_style="blue"))
+        parts.append(Panel(plain(thread.letter), title="our request as filed", title_align="left", border_style="blue"))
     for entry in thread.entries:
         parts.append(_message_panel(entry, zone) if isinstance(entry, MessageEntry) else _event_line(entry, zone))
     return Group(*parts)
@@ -94,25 +95,25 @@ def thread_view(thread: Thread, *, full: bool, zone: Any) -> RenderableType:
 
 def _message_panel(m: MessageEntry, zone: Any) -> Panel:
     arrow = "→ out" if m.direction == "out" else "← in"
-    title = Text(f"#{m.id} {m.at.astimezone(zone):%Y-%m-%d %H:%M} {arrow} {m.from_addr}")
+    title = plain(f"#{m.id} {m.at.astimezone(zone):%Y-%m-%d %H:%M} {arrow} {m.from_addr}")
     if m.label:
-        title.append(f"  {m.label}", style="bold")
+        title.append(plain(f"  {m.label}", style="bold"))
         if m.confidence is not None:
             title.append(f" {m.confidence:.2f}", style="yellow" if m.confidence < 0.6 else "green")
     if m.kind and m.kind not in ("reply", "ours"):
-        title.append(f"  [{m.kind}]", style="magenta")
+        title.append(plain(f"  [{m.kind}]", style="magenta"))
     body: list[RenderableType] = []
     if m.subject:
-        body.append(Text(m.subject, style="italic"))
-    body.append(Text(m.text.strip() or "(no text)"))
+        body.append(plain(m.subject, style="italic"))
+    body.append(plain(m.text.strip() or "(no text)"))
     for marker in m.folded:
-        body.append(Text(f"··· {marker}", style="dim"))
+        body.append(plain(f"··· {marker}", style="dim"))
     for a in m.attachments:
         size = f"{a.size / 1024:.0f} KB" if a.size >= 1024 else f"{a.size} B"
         extra = ", over the size cap (kept in the archive)" if a.oversized else ""
-        body.append(Text(f"attached: {a.filename} ({a.content_type}, {size}{extra})", style="cyan"))
+        body.append(plain(f"attached: {a.filename} ({a.content_type}, {size}{extra})", style="cyan"))
     for line in _facts_lines(m.facts):
-        body.append(Text(line, style="dim cyan"))
+        body.append(plain(line, style="dim cyan"))
     style = "blue" if m.direction == "out" else ("yellow" if m.status in ("review", "orphan") else "white")
     return Panel(Group(*body), title=title, title_align="left", border_style=style)
 
@@ -131,12 +132,12 @@ def _facts_lines(facts: dict[str, Any]) -> list[str]:
 
 
 def _event_line(e: EventEntry, zone: Any) -> Text:
-    line = Text(f"  • {e.at.astimezone(zone):%Y-%m-%d %H:%M} {e.kind}", style="dim")
+    line = plain(f"  • {e.at.astimezone(zone):%Y-%m-%d %H:%M} {e.kind}", style="dim")
     if e.to_state:
         line.append(f" {e.from_state or '∅'} → {e.to_state}", style="bold")
-    line.append(f" ({e.cause}{' by ' + e.actor if e.actor else ''})", style="dim")
+    line.append(plain(f" ({e.cause}{' by ' + e.actor if e.actor else ''})", style="dim"))
     if e.detail.get("text"):
-        line.append(f": {e.detail['text']}")
+        line.append(plain(f": {e.detail['text']}"))
     return line
 
 
@@ -207,9 +208,9 @@ def explanation_view(x: Explanation) -> RenderableType:
             _add(ev, e.kind, e.value, *w, e.note)
         parts.append(ev)
     else:
-        parts.append(Text("why it matched: no match evidence recorded", style="dim"))
+        parts.append(plain("why it matched: no match evidence recorded", style="dim"))
     if x.rules and not any(r.label or r.weight is not None or r.note or not r.hit for r in x.rules):
-        parts.append(Text("why this label: rules " + ", ".join(r.rule for r in x.rules) + " fired"))
+        parts.append(plain("why this label: rules " + ", ".join(r.rule for r in x.rules) + " fired"))
     elif x.rules:
         misses = any(not r.hit for r in x.rules)
         rules = Table(title="why this label", title_justify="left")
@@ -224,9 +225,9 @@ def explanation_view(x: Explanation) -> RenderableType:
         parts.append(rules)
         if totals:
             summary = ", ".join(f"{label} {total:g}" for label, total in sorted(totals.items(), key=lambda kv: -kv[1]))
-            parts.append(Text(f"summed weight: {summary}", style="dim"))
+            parts.append(plain(f"summed weight: {summary}", style="dim"))
     else:
-        parts.append(Text("why this label: no rule hits recorded", style="dim"))
+        parts.append(plain("why this label: no rule hits recorded", style="dim"))
     facts = _facts_lines(x.facts)
     if x.facts.get("records_attached"):
         facts.append("records attached")
@@ -234,13 +235,13 @@ def explanation_view(x: Explanation) -> RenderableType:
         if isinstance(fee, dict) and fee.get("text"):
             facts.append(f"  “{fee['text']}”")
     if facts:
-        parts.append(Panel(Text("\n".join(facts)), title="facts", title_align="left"))
+        parts.append(Panel(plain("\n".join(facts)), title="facts", title_align="left"))
     for line in x.folded:
-        parts.append(Text(f"··· {line}", style="dim"))
+        parts.append(plain(f"··· {line}", style="dim"))
     for line in x.review:
-        parts.append(Text(f"review {line}", style="yellow"))
+        parts.append(plain(f"review {line}", style="yellow"))
     for line in x.events:
-        parts.append(Text(f"event {line}", style="dim"))
+        parts.append(plain(f"event {line}", style="dim"))
     return Group(*parts)
 
 
@@ -255,7 +256,7 @@ def health_view(h: Health) -> RenderableType:
         colour = "green" if state == "running" else "yellow"
         where = f" pid {daemon['pid']}" if daemon.get("pid") else ""
         worker = f" ({daemon['worker']})" if daemon.get("worker") else ""
-        _add(grid, "daemon", Text.assemble((state, colour), f"{where}{worker}"))
+        _add(grid, "daemon", Text.assemble(plain(state, colour), plain(f"{where}{worker}")))
     if h.last_heard:
         _add(grid, "last heard", f"{h.last_heard.astimezone():%Y-%m-%d %H:%M:%S} ({age(h.last_heard, now)})")
     for job in JOBS:
@@ -264,7 +265,7 @@ def health_view(h: Health) -> RenderableType:
             continue
         when = age(value.get("at"), now) or "?"
         if value.get("ok") is False:
-            line: str | Text = Text.assemble(("failed", "red"), f" {when}: {value.get('error', '')}")
+            line: str | Text = Text.assemble(("failed", "red"), plain(f" {when}: {value.get('error', '')}"))
         else:
             counts = {k: v for k, v in value.items() if k not in ("at", "ok", "worker", "seconds")}
             line = f"{when}" + (f" — {_short(counts)}" if counts else "")
@@ -274,7 +275,7 @@ def health_view(h: Health) -> RenderableType:
     _add(grid, "review", f"{h.review_open} open, {h.orphans} orphans, {h.quarantined} quarantined")
     errors = h.published.get("errors")
     if errors and errors.get("count"):
-        _add(grid, "errors", Text.assemble((str(errors["count"]), "red"), " in all"))
+        _add(grid, "errors", Text.assemble(plain(errors["count"], "red"), " in all"))
         for item in (errors.get("items") or [])[:3]:
             if isinstance(item, dict):
                 _add(grid, "", f"{age(item.get('at'), now) or '?'} {item.get('job', '')}: {item.get('error', '')}")
@@ -284,9 +285,9 @@ def health_view(h: Health) -> RenderableType:
         if name not in KNOWN:
             _add(grid, name, _short(value))
     if h.status_file_error:
-        _add(grid, "status file", Text(h.status_file_error, style="red"))
+        _add(grid, "status file", plain(h.status_file_error, style="red"))
     parts: list[RenderableType] = [grid]
-    parts += [Text(n, style="yellow") for n in h.notes]
+    parts += [plain(n, style="yellow") for n in h.notes]
     return Group(*parts)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, defer, selectinload
 
 from agent.db.models import Agency, Campaign, Message, Request, ReviewItem, TrackingNumber
 from agent.operators.clock import as_utc, local_date
+from agent.operators.ids import as_id
 from agent.operators.vocab import AGENCY_OWES, waiting_on_agency
 
 
@@ -132,8 +133,9 @@ def list_requests(session: Session, filt: RequestFilter, *, today: dt.date, zone
         stmt = stmt.where(func.lower(Agency.name).contains(filt.agency.lower(), autoescape=True))
     if filt.campaign:
         stmt = stmt.join(Campaign, Campaign.id == Request.campaign_id)
-        if filt.campaign.isdigit():
-            stmt = stmt.where(or_(Campaign.id == int(filt.campaign), Campaign.name == filt.campaign))
+        campaign_id = as_id(filt.campaign)
+        if campaign_id is not None:
+            stmt = stmt.where(or_(Campaign.id == campaign_id, Campaign.name == filt.campaign))
         else:
             stmt = stmt.where(func.lower(Campaign.name) == filt.campaign.lower())
     if filt.limit is not None:
@@ -196,8 +198,9 @@ def find_request(session: Session, ref: str) -> Request:
     req = session.scalar(select(Request).where(func.upper(Request.reference) == ref.upper()))
     if req is not None:
         return req
-    if ref.isdigit():
-        req = session.get(Request, int(ref))
+    row_id = as_id(ref)
+    if row_id is not None:
+        req = session.get(Request, row_id)
         if req is not None:
             return req
     ids = session.scalars(
@@ -215,8 +218,9 @@ def find_request(session: Session, ref: str) -> Request:
 def find_message(session: Session, ident: str) -> Message:
     """Our row id, or the Message-ID header with or without its angle brackets."""
     ident = ident.strip()
-    if ident.isdigit():
-        msg = session.get(Message, int(ident))
+    row_id = as_id(ident)
+    if row_id is not None:
+        msg = session.get(Message, row_id)
         if msg is not None:
             return msg
     bare = ident.strip("<>")
