@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email import policy
-from email.errors import HeaderParseError
 from email.headerregistry import AddressHeader
 from email.utils import getaddresses
 
@@ -169,7 +168,7 @@ def _stdlib_disagrees(value: str, address: str) -> str:
     """Our reading must be the only one the standard library sees too, with no defect on the way."""
     try:
         header = policy.default.header_factory("from", value)
-    except (HeaderParseError, IndexError, ValueError, TypeError):
+    except Exception:  # noqa: BLE001 - the stdlib parser has crashed on odd groups; that is a doubt, not a crash
         return "the header does not parse"
     if not isinstance(header, AddressHeader):
         return "the header does not parse"
@@ -179,7 +178,10 @@ def _stdlib_disagrees(value: str, address: str) -> str:
     found = [a.addr_spec.lower() for a in header.addresses]
     if any(group.display_name is not None for group in header.groups) or found != [address]:
         return "the header parsers disagree"
-    pairs = [addr.lower() for _, addr in getaddresses([value])]
+    try:
+        pairs = [addr.lower() for _, addr in getaddresses([value])]
+    except Exception:  # noqa: BLE001
+        return "the header does not parse"
     if pairs != [address]:
         return "the header parsers disagree"
     return ""
@@ -189,9 +191,9 @@ def _display_name(value: str) -> str:
     """Decoded display name for people to read; empty when the header cannot be read that far."""
     try:
         header = policy.default.header_factory("from", value)
-    except (HeaderParseError, IndexError, ValueError, TypeError):
+        addresses = tuple(getattr(header, "addresses", ()))
+    except Exception:  # noqa: BLE001 - as above: no display name is better than no message
         return ""
-    addresses = getattr(header, "addresses", ())
     return str(addresses[0].display_name).strip() if addresses else ""
 
 
