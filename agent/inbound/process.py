@@ -85,7 +85,7 @@ def _process_message(session: Session, message_row: Message, raw: bytes, ctx: In
         message_row.cleaned_text = understanding.cleaned_text
         message_row.folded = [{"reason": f.reason, "text": f.text} for f in understanding.folded]
         message_row.facts = _facts(understanding)
-        if request is not None:
+        if request is not None and not result.sender_unknown:
             memory.remember_reply(request.id, message_row.cleaned_text, message_row.folded)
     elif parsed.kind != "reply":
         message_row.label = parsed.kind

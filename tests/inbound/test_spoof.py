@@ -274,3 +274,21 @@ def test_a_real_report_for_our_letter_proposes_undeliverable_to_a_person(room: M
         result = confirm(s, item.id, operator="tester", now=NOW, rules_dir=room.settings.rules_path)
     assert result.request_state == "undeliverable"
     assert room.request(target.request_id).flags["undeliverable"] is True
+
+
+def test_a_strangers_words_stay_out_of_the_thread_until_confirmed(room: Mailroom) -> None:
+    """Earlier replies fold repeated paragraphs out of later ones: a stranger must not be able to pre-fold them."""
+    from agent.pipeline.thread_context import build_thread_context
+
+    target = room.target()
+    extra, subject = EVIDENCE["reply_address"](target)
+    room.deliver(raw_mail([("From", "clerk@beverlyhi11s.org")], extra, subject, fee_body(target)))
+    room.poll()
+    with room.sessions() as s:
+        assert build_thread_context(s, target.request_id, AGENCY_DOMAIN).earlier_texts == ()
+    (item,) = room.items(kind="unknown_sender")
+    with room.sessions.begin() as s:
+        confirm(s, item.id, operator="tester", now=NOW, rules_dir=room.settings.rules_path)
+    with room.sessions() as s:
+        (text,) = build_thread_context(s, target.request_id, AGENCY_DOMAIN).earlier_texts
+        assert "$850.00" in text
