@@ -89,6 +89,9 @@ class SmtpSettings(_Section):
     timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
     max_attempts: Annotated[int, Field(gt=0)] = 8
     per_agency_per_hour: Annotated[int, Field(gt=0)] = 20
+    # Hosts whose delivery reports are our own mail server's (Reporting-MTA or the bounce's From domain);
+    # `host` always counts. A bounce from elsewhere must fail a recipient of our letter to count.
+    bounce_hosts: list[str] = []
 
     @model_validator(mode="after")
     def _plain_only_on_loopback(self) -> "SmtpSettings":

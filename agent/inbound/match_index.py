@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from agent.db.models import Agency, Message, Outbox, Request, TrackingNumber
+from agent.mail.freemail import is_free_mail
 from agent.pipeline.match import (
     CLOSED_STATES,
     AgencyInfo,
@@ -22,14 +23,19 @@ from agent.pipeline.stage_data import ParsedMessage
 
 
 def load_agencies(session: Session) -> dict[int, AgencyInfo]:
-    """All agencies with their addresses; small (hundreds), so one read per poll pass serves every message."""
+    """All agencies with their addresses; small (hundreds), so one read per poll pass serves every message.
+
+    A free-mail domain in an agency's list is dropped: anyone can write from it (its exact addresses still count).
+    """
     rows = session.execute(select(Agency.id, Agency.name, Agency.emails, Agency.domains, Agency.tracking_patterns))
     return {
         aid: AgencyInfo(
             id=aid,
             name=name,
             emails=frozenset(str(e).strip().lower() for e in (emails or [])),
-            domains=frozenset(str(d).strip().lower().lstrip("@") for d in (domains or [])),
+            domains=frozenset(
+                d for d in (str(d).strip().lower().lstrip("@").rstrip(".") for d in (domains or [])) if d and not is_free_mail(d)
+            ),
             tracking_patterns=tuple(str(p) for p in (patterns or [])),
         )
         for aid, name, emails, domains, patterns in rows
@@ -115,7 +121,7 @@ def build_match_index(
             tracking[key] = tuple(sorted(set(tracking.get(key, ())) | {rid}))
             requests[rid] = RequestInfo(rid, agency_id, reference, state)
 
-    senders = book.senders(msg.from_addr)
+    senders = book.senders(msg.from_addr) if msg.sender_trusted else ()
     if senders:
         for rid, agency_id, reference, state in session.execute(
             select(*info)
@@ -166,5 +172,6 @@ def _sent_message_ids(session: Session, refs: Iterable[str]) -> dict[str, int]:
     )
     for query in queries:
         for mid, rid in session.execute(query):
-            found.setdefault(normalize_msgid(str(mid)), int(rid))
+            if rid is not None:
+                found.setdefault(normalize_msgid(str(mid)), int(rid))
     return found

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from agent.db.models import Attachment, Message, Request, ReviewItem, TrackingNumber
 from agent.inbound.context import InboundContext
 from agent.inbound.match_index import build_match_index
+from agent.inbound.sent_letters import proof_for
 from agent.mail import limits
 from agent.mail.parse import parse
 from agent.pipeline.apply import apply_message
@@ -54,7 +55,7 @@ def _process_message(session: Session, message_row: Message, raw: bytes, ctx: In
         agencies=ctx.agencies(session),
     )
     result = match(parsed, index)
-    message_row.match_evidence = result.evidence_json() + [
+    message_row.match_evidence = result.evidence_json() + _sender_evidence(parsed, result) + [
         {"kind": "decision", "request_id": result.request_id, "detail": result.reason}
     ]
     if again:
@@ -74,7 +75,7 @@ def _process_message(session: Session, message_row: Message, raw: bytes, ctx: In
     lone = memory is None
     if memory is None:
         memory = ThreadMemory()
-    if request is not None and parsed.kind == "reply" and not result.notes:
+    if request is not None and parsed.kind == "reply" and not result.sender_unknown:
         memory.remember_tracking_numbers(request.id, _learn_tracking_numbers(session, request, result, now))
 
     understanding = _understand(session, parsed, request, ctx, memory)
@@ -86,7 +87,7 @@ def _process_message(session: Session, message_row: Message, raw: bytes, ctx: In
         message_row.cleaned_text = limits.truncate(limits.without_nul(understanding.cleaned_text), limits.MAX_CLEANED_CHARS)
         message_row.folded = _folded(understanding)
         message_row.facts = _facts(understanding)
-        if request is not None:
+        if request is not None and not result.sender_unknown:
             memory.remember_reply(request.id, message_row.cleaned_text, message_row.folded)
     elif parsed.kind != "reply":
         message_row.label = parsed.kind
@@ -115,12 +116,22 @@ def _process_message(session: Session, message_row: Message, raw: bytes, ctx: In
                 now=now,
                 rules_dir=ctx.settings.rules_path,
                 review_threshold=ctx.settings.classify.review_threshold,
-                spoofed=bool(result.notes),
+                unknown_sender=result.sender_unknown or (result.notes[0] if result.notes else ""),
+                bounce_proof=proof_for(session, parsed, request.id, ctx.settings) if parsed.kind == "bounce" else "",
             )
     message_row.error = None
     message_row.processed_at = now
     if lone:
         memory.write(session)
+
+
+def _sender_evidence(parsed: ParsedMessage, result: Match) -> list[dict[str, object]]:
+    """Why the sender was not taken at its word, kept with the message for `agent explain`."""
+    if parsed.sender_doubt:
+        return [{"kind": "sender_doubt", "request_id": result.request_id, "detail": parsed.sender_doubt}]
+    if result.sender_unknown:
+        return [{"kind": "sender_unknown", "request_id": result.request_id, "detail": result.sender_unknown}]
+    return []
 
 
 def _fill(row: Message, parsed: ParsedMessage) -> None:

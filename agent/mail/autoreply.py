@@ -21,7 +21,9 @@ _OOO_SUBJECT = re.compile(
     r"|r[ée]ponse automatique|respuesta autom[áa]tica|fuera de la oficina)\b",
     re.IGNORECASE,
 )
-_AUTO_PRECEDENCE = frozenset({"auto_reply", "bulk", "junk"})
+# "bulk" is not here: records portals and city mail systems send real notices (acknowledgments, extensions,
+# fee letters) with Precedence: bulk, so on its own it says only that a machine sent the mail.
+_AUTO_PRECEDENCE = frozenset({"auto_reply", "junk"})
 
 
 def detect_kind(

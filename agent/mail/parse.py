@@ -18,7 +18,9 @@ from mailparser.utils import decode_header_part
 from agent.mail import limits
 from agent.mail.attachments import sanitize_filename
 from agent.mail.autoreply import detect_kind
+from agent.mail.dsn import read_delivery_report
 from agent.mail.html_text import html_to_text
+from agent.mail.sender import read_sender
 from agent.pipeline.stage_data import AttachmentInfo, ParsedMessage
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
@@ -47,7 +49,9 @@ def parse(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTE
 
     headers = tuple((name.lower(), _header_text(value)) for name, value in message.raw_items())
     subject = limits.storable(_first(headers, "subject"))
-    from_name, from_addr = _first_address(_all(headers, "from") or _all(headers, "sender"))
+    # Read from the raw header values, never the decoded ones: an encoded word is display text only.
+    sender = read_sender(message.raw_items())
+    from_addr = sender.address
     plain, htmls = _bodies(message)
     html = "\n".join(htmls) or None
     text = "\n\n".join(plain)
@@ -66,7 +70,9 @@ def parse(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTE
         message_id=storable_message_id(_first(headers, "message-id")),
         subject=subject,
         from_addr=from_addr,
-        from_name=from_name,
+        from_name=sender.name,
+        sender_doubt=sender.doubt,
+        delivery_report=read_delivery_report(message),
         to_addrs=_addresses(_all(headers, "to")),
         cc_addrs=_addresses(_all(headers, "cc")),
         delivered_to=_addresses(v for name in _DELIVERY_HEADERS for v in _all(headers, name)),
@@ -237,13 +243,6 @@ def _addresses(values: Iterable[str]) -> tuple[str, ...]:
             if len(seen) >= limits.MAX_ADDRESSES:
                 break
     return tuple(seen)
-
-
-def _first_address(values: list[str]) -> tuple[str, str]:
-    for name, addr in getaddresses(values):
-        if addr:
-            return name.strip(), addr.strip().lower()
-    return "", ""
 
 
 def _date(value: str) -> dt.datetime | None:

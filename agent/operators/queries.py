@@ -236,6 +236,8 @@ def find_message(session: Session, ident: str) -> Message:
 REVIEW_PRIORITY: dict[str, int] = {
     "bounce": 0,
     "spoof": 1,
+    "unknown_sender": 1,
+    "suspect_bounce": 1,
     "send_uncertain": 2,
     "escalation": 3,
     "fee": 4,

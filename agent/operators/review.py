@@ -19,7 +19,7 @@ from agent.operators.clock import as_utc
 from agent.operators.queries import NotFound, find_request, suggestions
 from agent.operators.vocab import all_states, is_label
 from agent.pipeline.apply import apply_message
-from agent.pipeline.stage_data import Understanding
+from agent.pipeline.stage_data import Fee, Understanding
 from agent.requests import lifecycle, states
 from agent.requests.states import IllegalTransition
 
@@ -83,7 +83,15 @@ def confirm(session: Session, item_id: int, *, operator: str, now: dt.datetime, 
     _event(session, item, "review_confirmed", operator, now, detail)
     _decide(item, operator, now)
     if request is not None:
-        if relabels and message is not None and message.label:
+        if item.kind == "unknown_sender" and message is not None and message.label:
+            # The operator vouches for the sender: the message now acts as the agency's own answer (a doubtful
+            # reading still goes to review, as it would have from a known address).
+            message.status = "processed"
+            _reapply(session, request, message, message.label, message.confidence, operator=operator, now=now,
+                     rules_dir=rules_dir)
+        elif item.kind == "bounce":
+            _mark_undeliverable(session, request, item, operator=operator, now=now, rules_dir=rules_dir)
+        elif relabels and message is not None and message.label:
             message.confidence = 1.0
             message.status = "processed"
             _reapply(session, request, message, message.label, 1.0, operator=operator, now=now, rules_dir=rules_dir)
@@ -169,7 +177,7 @@ def set_state(
     request = _request(session, item)
     if request is None:
         raise ReviewError(f"item {item.id} has no request; attach it first")
-    detail = {"from_state": request.state, "to_state": state}
+    detail: dict[str, Any] = {"from_state": request.state, "to_state": state}
     _event(session, item, "review_set_state", operator, now, detail)
     _decide(item, operator, now)
     if state == "withdrawn" and settings is not None and states.can(request.state, "withdraw"):
@@ -274,6 +282,16 @@ def _leave_review(
                      rules_dir=rules_dir)
 
 
+def _mark_undeliverable(
+    session: Session, request: Request, item: ReviewItem, *, operator: str, now: dt.datetime, rules_dir: Path
+) -> None:
+    """What a confirmed bounce proposed: our mail does not reach the agency, so nothing more is sent."""
+    lifecycle.set_flag(request, "undeliverable", True)
+    if states.can(request.state, "bounce"):
+        lifecycle.fire(session, request, "bounce", cause="operator", actor=operator, detail={"review_item": item.id},
+                       now=now, rules_dir=rules_dir)
+
+
 def _understanding(message: Message, label: str, confidence: float | None) -> Understanding:
     """What the operator vouched for, in the shape apply_message takes: full confidence, the stored facts."""
     facts = message.facts or {}
@@ -289,9 +307,26 @@ def _understanding(message: Message, label: str, confidence: float | None) -> Un
         cleaned_text=message.cleaned_text or "",
         expected_date=expected_date,
         tracking_numbers=tuple(str(t) for t in facts.get("tracking_numbers") or ()),
+        fees=tuple(_fees(facts.get("fees"))),
         links=tuple(str(x) for x in facts.get("links") or ()),
         records_attached=bool(facts.get("records_attached")),
     )
+
+
+def _fees(stored: object) -> list[Fee]:
+    """Fees as the pipeline stored them in Message.facts, so a confirmed fee keeps its amount."""
+    fees: list[Fee] = []
+    for entry in stored if isinstance(stored, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        try:
+            amount = float(entry.get("amount"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+        kind = entry.get("kind")
+        fees.append(Fee(amount=amount, currency=str(entry.get("currency") or "USD"),
+                        kind=kind if kind in ("fee", "deposit", "estimate") else "fee", text=str(entry.get("text") or "")))
+    return fees
 
 
 def _open_item(session: Session, item_id: int) -> ReviewItem:

@@ -63,12 +63,16 @@ def apply_message(
     now: dt.datetime,
     rules_dir: Path,
     review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
-    spoofed: bool = False,
+    unknown_sender: str = "",
+    bounce_proof: str = "",
 ) -> list[Event]:
     """Update `request` for one inbound message in the caller's transaction and return the events written.
 
     Auto-replies and bounces are never an agency response and are never answered. A doubtful reading, a
     fee, a clarification or a suspicious sender opens a review item and the daemon waits for a person.
+    unknown_sender (why the agency does not vouch for the sender) holds the message for a person with the
+    request untouched; bounce_proof (how a bounce was tied to a letter we sent) is what lets a bounce propose
+    "undeliverable" at all, and even then only a person closes the request.
     """
     label = understanding.label if understanding is not None else None
     if kind == "auto_reply" or (kind == "reply" and label == "auto_reply"):
@@ -80,21 +84,11 @@ def apply_message(
             )
         ]
     if kind == "bounce" or label == "bounce":
-        lifecycle.set_flag(request, "undeliverable", True)
-        _review(session, request, message, "bounce", "our mail to the agency bounced; check the address")
-        if states.can(request.state, "bounce"):
-            return [
-                lifecycle.fire(
-                    session, request, "bounce", cause="message", actor=ACTOR, message=message, now=now,
-                    rules_dir=rules_dir,
-                )
-            ]
-        return _to_review(session, request, message, reason="bounce", now=now, rules_dir=rules_dir)
+        return _bounce(session, request, message, bounce_proof, now=now, rules_dir=rules_dir)
     if kind != "reply":
         raise ValueError(f"unknown message kind {kind!r}; expected reply, auto_reply or bounce")
-    if spoofed:
-        _review(session, request, message, "spoof", "sender does not look like the agency it claims to be")
-        return _to_review(session, request, message, reason="spoof", now=now, rules_dir=rules_dir)
+    if unknown_sender:
+        return _hold_unknown_sender(session, request, message, understanding, unknown_sender, now=now)
 
     # A real answer from the agency: the follow-up streak starts over.
     request.last_reply_at = now
@@ -107,6 +101,54 @@ def apply_message(
         )
         return _to_review(session, request, message, reason="low_confidence", now=now, rules_dir=rules_dir)
     return _apply_label(session, request, message, understanding, now=now, rules_dir=rules_dir)
+
+
+def _bounce(
+    session: Session, request: Request, message: Message, proof: str, *, now: dt.datetime, rules_dir: Path
+) -> list[Event]:
+    """A bounce proposes "undeliverable" to a person; one not tied to our own letter proposes nothing."""
+    if not proof:
+        # MAILER-DAEMON@ any domain, or our reference in a subject, is something anyone can write.
+        _review(
+            session, request, message, "suspect_bounce",
+            "looks like a bounce, but does not match a letter we sent through our own mail server; "
+            "the request was left as it is",
+        )
+        return [
+            lifecycle.record_event(
+                session, request, "bounce_unverified", cause="message", actor=ACTOR,
+                from_state=request.state, to_state=request.state, message=message, now=now,
+            )
+        ]
+    _review(
+        session, request, message, "bounce",
+        f"our letter bounced ({proof}); confirm to mark the request undeliverable, or fix the address",
+        ["undeliverable"],
+    )
+    return _to_review(session, request, message, reason="bounce", now=now, rules_dir=rules_dir)
+
+
+def _hold_unknown_sender(
+    session: Session, request: Request, message: Message, u: Understanding | None, why: str, *, now: dt.datetime
+) -> list[Event]:
+    """Attached to the thread, shown to a person with what it says, and nothing else: no state, no dates, no streak."""
+    reading = f"{u.label} ({u.confidence:.2f})" if u is not None else "no reading"
+    detail: dict[str, object] = {"reason": why, "label": u.label if u is not None else None}
+    if u is not None and u.fees:
+        detail["fees"] = [{"amount": f.amount, "currency": f.currency, "kind": f.kind} for f in u.fees]
+    if u is not None and u.links:
+        detail["links"] = list(u.links[:5])
+    _review(
+        session, request, message, "unknown_sender",
+        f"{why}; it reads as {reading}; confirm to apply it as the agency's answer",
+        [detail],
+    )
+    return [
+        lifecycle.record_event(
+            session, request, "held_unknown_sender", cause="message", actor=ACTOR, detail=detail,
+            from_state=request.state, to_state=request.state, message=message, now=now,
+        )
+    ]
 
 
 def _apply_label(

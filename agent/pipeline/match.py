@@ -90,6 +90,9 @@ class Match:
     reason: str  # how it was decided, or why it is an orphan
     suggestions: tuple[Suggestion, ...] = ()
     spoof_suspect: bool = False
+    # Why the matched request's agency does not vouch for the sender ("" when it does): such a message
+    # attaches to the thread but changes nothing until a person confirms it.
+    sender_unknown: str = ""
     # Tracking numbers seen in the message: learned on the request when the match is trusted.
     tracking_numbers: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
@@ -145,7 +148,7 @@ def match(msg: ParsedMessage, index: MatchIndex) -> Match:
             agency = index.agencies.get(request.agency_id) if request else None
             item = Evidence("tracking_number", rid, number)
             # A known number from a stranger is how a forged "records attached" mail would look.
-            if agency is not None and agency.has_identity and not agency.knows_sender(msg.from_addr):
+            if agency is not None and agency.has_identity and not _vouches(agency, msg):
                 spoofed.append(item)
             else:
                 evidence.append(item)
@@ -155,10 +158,13 @@ def match(msg: ParsedMessage, index: MatchIndex) -> Match:
         if rid is not None:
             evidence.append(Evidence("reference", rid, ref))
 
+    # A doubtful From (two headers, an encoded address...) is no evidence at all.
     sender_agencies = (
-        [index.agencies[a] for a in index.sender_agency_ids if a in index.agencies]
+        []
+        if not msg.sender_trusted
+        else [index.agencies[a] for a in index.sender_agency_ids if a in index.agencies]
         if index.sender_agency_ids is not None
-        else [a for a in index.agencies.values() if msg.from_addr and a.knows_sender(msg.from_addr)]
+        else [a for a in index.agencies.values() if a.knows_sender(msg.from_addr)]
     )
     sender_open = sorted(
         r.id for r in index.requests.values() if r.is_open and any(r.agency_id == a.id for a in sender_agencies)
@@ -191,7 +197,10 @@ def match(msg: ParsedMessage, index: MatchIndex) -> Match:
     if len(decisive) == 1:
         rid = next(iter(decisive))
         kinds = [e.kind for e in evidence if e.request_id == rid and e.kind in DECISIVE]
-        return Match(rid, tuple(evidence), f"matched by {kinds[0]}", suggestions, tracking_numbers=numbers, notes=tuple(notes))
+        return Match(
+            rid, tuple(evidence), f"matched by {kinds[0]}", suggestions, tracking_numbers=numbers, notes=tuple(notes),
+            sender_unknown=unknown_sender(msg, index, rid),
+        )
     if len(decisive) > 1:
         return Match(
             None,
@@ -209,6 +218,28 @@ def match(msg: ParsedMessage, index: MatchIndex) -> Match:
     else:
         reason = "no evidence"
     return Match(None, tuple(evidence), reason, suggestions, tracking_numbers=numbers)
+
+
+def _vouches(agency: AgencyInfo, msg: ParsedMessage) -> bool:
+    return msg.sender_trusted and agency.knows_sender(msg.from_addr)
+
+
+def unknown_sender(msg: ParsedMessage, index: MatchIndex, request_id: int) -> str:
+    """Why the request's agency does not vouch for this sender, or "" when it does.
+
+    Our reply address, our thread or our reference prove only that the writer saw our letter; only the
+    agency's own addresses and domains (portals included, when its directory entry lists them) prove who wrote.
+    """
+    request = index.requests.get(request_id)
+    agency = index.agencies.get(request.agency_id) if request is not None else None
+    claimed = msg.from_addr or "no address"
+    if msg.sender_doubt:
+        return f"doubtful sender ({msg.sender_doubt}; From reads {claimed})"
+    if agency is None:
+        return f"unknown sender {claimed}: the request's agency is not in the directory"
+    if not agency.knows_sender(msg.from_addr):
+        return f"unknown sender {claimed}: not among {agency.name}'s addresses or domains"
+    return ""
 
 
 def _rank(evidence: list[Evidence]) -> tuple[Suggestion, ...]:

@@ -37,12 +37,24 @@ class AttachmentInfo:
 
 
 @dataclass(frozen=True)
+class DeliveryReport:
+    """The fields of an RFC 3464 delivery report that say which letter failed, where, and for whom."""
+
+    envelope_id: str = ""  # Original-Envelope-Id, xtext decoded
+    reporting_mta: str = ""  # host named by Reporting-MTA
+    final_recipients: tuple[str, ...] = ()
+    original_recipients: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()  # failed, delayed, delivered, relayed, expanded
+    returned_message_ids: tuple[str, ...] = ()  # Message-ID of the returned message or its headers
+
+
+@dataclass(frozen=True)
 class ParsedMessage:
     """What parse() makes of raw bytes; everything later works from this alone."""
 
     message_id: str | None
     subject: str
-    from_addr: str  # lower-cased bare address, "" when missing
+    from_addr: str  # lower-cased bare address, "" when missing (what the From header claims: see sender_doubt)
     from_name: str
     to_addrs: tuple[str, ...]
     cc_addrs: tuple[str, ...] = ()
@@ -58,14 +70,23 @@ class ParsedMessage:
     kind: MessageKind = "reply"
     defects: tuple[str, ...] = ()  # what was wrong with the mail but did not stop parsing
     attachment_text: str = ""  # text of attached letters when known (e.g. corpus rows)
+    # Why from_addr cannot be taken at its word (two From headers, an encoded address...); "" when it can.
+    sender_doubt: str = ""
+    delivery_report: DeliveryReport | None = None  # set only for a real multipart/report delivery-status
 
     def header(self, name: str) -> str | None:
         name = name.lower()
         return next((v for k, v in self.headers if k == name), None)
 
     @property
+    def sender_trusted(self) -> bool:
+        """The From header names one plain mailbox: from_addr may be weighed as evidence."""
+        return bool(self.from_addr) and not self.sender_doubt
+
+    @property
     def sender_domain(self) -> str:
-        return self.from_addr.rpartition("@")[2]
+        """The domain boilerplate is learned under; none for a doubtful sender, who must not teach an agency's."""
+        return self.from_addr.rpartition("@")[2] if self.sender_trusted else ""
 
 
 def parsed_from_text(

@@ -9,11 +9,12 @@ import email.policy
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.orm import Session
 
-from agent.db.models import Agency, BoilerplateStat, Message, Outbox, Request, TrackingNumber
+from agent.db.models import Agency, BoilerplateStat, Message, Outbox, Request, ReviewItem, TrackingNumber
 from agent.pipeline.stage_data import ThreadContext, Understanding
 from agent.pipeline.units import fingerprint, split_units
 
@@ -37,7 +38,7 @@ def _message_text(cleaned_text: str | None, folded: list[dict[str, str]] | None)
 def _outbox_text(raw: bytes) -> str:
     try:
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
-        body = parsed.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+        body = parsed.get_body(preferencelist=("plain",))
         return body.get_content() if body is not None else ""
     except Exception:  # a mangled stored copy only costs us echo detection
         return ""
@@ -66,7 +67,9 @@ def _thread_part(
     if request is None:
         return ThreadContext()
     query = select(Message.cleaned_text, Message.folded).where(
-        Message.request_id == request.id, Message.direction == "in", Message.cleaned_text.is_not(None)
+        Message.request_id == request.id, Message.direction == "in", Message.cleaned_text.is_not(None),
+        # A stranger's words are not the thread's until a person vouches for them: they could fold the agency's.
+        Message.id.not_in(_held_unknown_senders(request.id)),
     )
     if exclude_message_id is not None:
         query = query.where(Message.id != exclude_message_id)
@@ -87,6 +90,13 @@ def _thread_part(
         known_tracking_numbers=numbers,
         tracking_patterns=tuple(str(p) for p in patterns or []),
         jurisdiction=request.jurisdiction,
+    )
+
+
+def _held_unknown_senders(request_id: int) -> Select[int | None]:
+    return select(ReviewItem.message_row_id).where(
+        ReviewItem.request_id == request_id, ReviewItem.kind == "unknown_sender", ReviewItem.state != "done",
+        ReviewItem.message_row_id.is_not(None),
     )
 
 
@@ -183,7 +193,7 @@ class ThreadMemory:
     def _domain(self, session: Session, domain: str) -> dict[str, _Tally]:
         tallies = self._tallies.get(domain)
         if tallies is None:
-            rows = (
+            rows: Iterable[Any] = (
                 session.execute(
                     select(BoilerplateStat.id, BoilerplateStat.fingerprint, BoilerplateStat.seen, BoilerplateStat.threads)
                     .where(BoilerplateStat.domain == domain)

@@ -124,7 +124,7 @@ def test_winmail_dat_is_kept_as_a_file() -> None:
         ("bounce_xfailed.eml", "bounce"),
         ("ooo.eml", "auto_reply"),
         ("ooo_subject_only.eml", "auto_reply"),
-        ("precedence_bulk.eml", "auto_reply"),
+        ("precedence_bulk.eml", "reply"),  # bulk alone is not an auto-reply: portals send notices so
         ("portal_ack.eml", "reply"),
         ("with_pdf.eml", "reply"),
     ],

@@ -139,6 +139,7 @@ def reply(sessions: sessionmaker[Session], inbound: Callable[..., int]) -> Calla
         expected: dt.date | None = None,
         kind: str = "reply",
         fees: tuple[Any, ...] = (),
+        bounce_proof: str = "",
     ) -> list[tuple[str, str | None, str | None]]:
         from agent.pipeline.apply import apply_message
         from agent.pipeline.stage_data import Understanding
@@ -154,7 +155,8 @@ def reply(sessions: sessionmaker[Session], inbound: Callable[..., int]) -> Calla
             req = session.get(Request, request_id)
             msg = session.get(Message, message_id)
             events = apply_message(
-                session, request=req, message=msg, understanding=understanding, kind=kind, now=now, rules_dir=RULES
+                session, request=req, message=msg, understanding=understanding, kind=kind, now=now, rules_dir=RULES,
+                bounce_proof=bounce_proof,
             )
             return [(e.kind, e.from_state, e.to_state) for e in events]
 

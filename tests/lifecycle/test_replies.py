@@ -84,10 +84,24 @@ async def test_auto_replies_and_bounces_are_never_answered_or_counted(sessions, 
     assert _scan(sessions, settings, "2025-02-24").queued == 1  # the deadline still passes as normal
 
     other = await _file(settings, sessions, new_request, "2025-02-11", email="nobody@other.example")
-    reply(other, now=at("2025-02-12"), kind="bounce")
+    # Something that only looks like a bounce (not tied to our letter) changes nothing: a person looks at it.
+    assert reply(other, now=at("2025-02-12"), kind="bounce") == [("bounce_unverified", "sent", "sent")]
+    req = load(other)
+    assert req.state == "sent" and "undeliverable" not in (req.flags or {})
+    assert _reviews(sessions, other) == ["suspect_bounce"]
+    # A delivery report for our own letter proposes "undeliverable" and holds the request; a person closes it.
+    reply(other, now=at("2025-02-12"), kind="bounce", bounce_proof="a delivery report from our mail server")
+    req = load(other)
+    assert req.state == "needs_review" and "undeliverable" not in (req.flags or {}) and req.next_action_date is None
+    assert _reviews(sessions, other) == ["suspect_bounce", "bounce"]
+    from agent.operators.review import confirm
+
+    with sessions.begin() as s:
+        item = s.scalars(select(ReviewItem).where(ReviewItem.request_id == other, ReviewItem.kind == "bounce")).one()
+        result = confirm(s, item.id, operator="tester", now=at("2025-02-13"), rules_dir=settings.rules_path)
+    assert result.request_state == "undeliverable"
     req = load(other)
     assert req.state == "undeliverable" and req.flags["undeliverable"] is True and req.next_action_date is None
-    assert _reviews(sessions, other) == ["bounce"]
     _scan(sessions, settings, "2025-03-31")
     assert _followups(sessions, other) == 0
     with sessions() as s:
