@@ -19,6 +19,7 @@ from agent.config import SmtpSettings
 from agent.daemon.status import publish
 from agent.db.models import DaemonState, ReviewItem
 from agent.operators.clock import as_utc
+from agent.outbox.record import changed
 
 NAME = "outbox_pause"
 REVIEW_KIND = "outbox_paused"
@@ -85,11 +86,11 @@ def trip(session: Session, smtp: SmtpSettings, reason: str, now: dt.datetime) ->
 
 def lift(session: Session, now: dt.datetime) -> bool:
     """End a pause after a good connection; True when there was one. Its review item closes itself."""
-    had = session.execute(delete(DaemonState).where(DaemonState.name == NAME)).rowcount > 0
-    session.execute(
+    had = changed(session, delete(DaemonState).where(DaemonState.name == NAME)) > 0
+    changed(
+        session,
         update(ReviewItem)
         .where(ReviewItem.kind == REVIEW_KIND, ReviewItem.state == "open")
-        .values(state="done", resolved_by="outbox", resolved_at=now)
-        .execution_options(synchronize_session=False)
+        .values(state="done", resolved_by="outbox", resolved_at=now),
     )
     return had

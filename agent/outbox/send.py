@@ -6,7 +6,8 @@ import asyncio
 import datetime as dt
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import aiosmtplib
 from sqlalchemy import func, select, update
@@ -20,7 +21,7 @@ from agent.outbox.backoff import retry_delay
 from agent.outbox.envelope import EnvelopeError, check_envelope
 from agent.outbox.ratelimit import AccountBudget, AgencyBudget
 from agent.outbox.reconcile import reconcile_stuck, settle_in_doubt
-from agent.outbox.record import record_sent
+from agent.outbox.record import changed, record_sent
 from agent.outbox.sentfolder import append_sent
 from agent.outbox.transaction import Outcome, Timeouts, transmit
 from agent.requests import lifecycle, states
@@ -46,6 +47,7 @@ class DrainReport:
     pause_reason: str | None = None
     paused_until: str | None = None
     remaining: int = 0  # rows still due after this pass (limits, pause, or more than one batch)
+    account_limit: str | None = None  # which account limit held rows back: "per_minute" or "per_day"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class _Claim:
     rows: list[Claimed]
     rate_limited: int = 0
     account_limited: int = 0
+    account_limit: str | None = None
     cancelled: int = 0
 
 
@@ -105,6 +108,7 @@ async def drain_once(
         requeued=rec.requeued,
         cancelled=claim.cancelled,
         account_limited=claim.account_limited,
+        account_limit=claim.account_limit,
         released=tally["released"],
         connections=tally["connections"],
         paused=pause is not None and pause.active(now),
@@ -112,6 +116,33 @@ async def drain_once(
         paused_until=pause.until.isoformat() if pause is not None and pause.active(now) else None,
         remaining=_due_count(sessions, now),
     )
+
+
+# Figures that describe the state left behind, taken from the last pass rather than summed.
+_LAST_PASS = frozenset(
+    {"rate_limited", "account_limited", "account_limit", "paused", "pause_reason", "paused_until", "remaining"}
+)
+
+
+async def drain_due(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    *,
+    worker_id: str,
+    now: dt.datetime | None = None,
+    batch_size: int = 50,
+    max_passes: int = 1000,
+) -> DrainReport:
+    """Drain pass after pass until nothing due is left, or what is left cannot go now (a limit, a pause)."""
+    total: dict[str, Any] = {}
+    for _ in range(max_passes):
+        report = await drain_once(settings, sessions, worker_id=worker_id, now=now, batch_size=batch_size)
+        for name, value in asdict(report).items():
+            summed = name not in _LAST_PASS and isinstance(value, int) and not isinstance(value, bool)
+            total[name] = total.get(name, 0) + value if summed else value
+        if report.remaining == 0 or report.paused or report.claimed == 0:
+            break
+    return DrainReport(**total)
 
 
 async def _send_claimed(
@@ -192,15 +223,11 @@ def _release(sessions: sessionmaker[Session], ids: list[int], worker_id: str, wh
     if not ids:
         return 0
     with sessions.begin() as session:
-        return int(
-            session.execute(
-                update(Outbox)
-                .where(Outbox.id.in_(ids), Outbox.state == "sending", Outbox.claimed_by == worker_id)
-                .values(
-                    state="queued", claimed_by=None, smtp_started_at=None, attempts=Outbox.attempts - 1, last_error=why
-                )
-                .execution_options(synchronize_session=False)
-            ).rowcount
+        return changed(
+            session,
+            update(Outbox)
+            .where(Outbox.id.in_(ids), Outbox.state == "sending", Outbox.claimed_by == worker_id)
+            .values(state="queued", claimed_by=None, smtp_started_at=None, attempts=Outbox.attempts - 1, last_error=why),
         )
 
 
@@ -232,13 +259,14 @@ def _claim(
         rows = list(session.scalars(query))
         request_states = _request_states(session, rows)
         for row in rows:
-            if request_states.get(row.request_id) in _STALE_WHEN.get(row.kind, ()):
-                cancelled += session.execute(
+            request_state = request_states.get(row.request_id) if row.request_id is not None else None
+            if request_state is not None and request_state in _STALE_WHEN.get(row.kind, frozenset()):
+                cancelled += changed(
+                    session,
                     update(Outbox)
                     .where(Outbox.id == row.id, Outbox.state == "queued")
-                    .values(state="cancelled", last_error=f"request {request_states[row.request_id]} before sending")
-                    .execution_options(synchronize_session=False)
-                ).rowcount
+                    .values(state="cancelled", last_error=f"request {request_state} before sending"),
+                )
                 continue
             if account.exhausted:
                 account_limited += 1
@@ -248,15 +276,15 @@ def _claim(
                 continue
             account.take()
             # Conditional on `queued`: on SQLite the read above held no lock, so another sender may have won.
-            taken = session.execute(
+            taken = changed(
+                session,
                 update(Outbox)
                 .where(Outbox.id == row.id, Outbox.state == "queued")
                 .values(
                     state="sending", claimed_by=worker_id, claimed_at=now, smtp_started_at=None,
                     attempts=Outbox.attempts + 1,
-                )
-                .execution_options(synchronize_session=False)
-            ).rowcount
+                ),
+            )
             if taken != 1:
                 continue
             session.refresh(row)
@@ -271,7 +299,10 @@ def _claim(
                     attempts=row.attempts,
                 )
             )
-    return _Claim(claimed, rate_limited=limited, account_limited=account_limited, cancelled=cancelled)
+    return _Claim(
+        claimed, rate_limited=limited, account_limited=account_limited,
+        account_limit=account.which if account_limited else None, cancelled=cancelled,
+    )
 
 
 def _request_states(session: Session, rows: list[Outbox]) -> dict[int, str]:
@@ -329,6 +360,8 @@ async def _connect(smtp: SmtpSettings) -> aiosmtplib.SMTP:
         raise SessionRefused(str(exc)) from exc
     except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
         client.close()
+        if isinstance(exc, ConnectionRefusedError) or isinstance(exc.__cause__, ConnectionRefusedError):
+            raise SessionRefused(f"connection refused by {where}") from exc
         raise SessionRefused(f"cannot open an SMTP session with {where}: {type(exc).__name__}: {exc}") from exc
     return client
 
@@ -377,12 +410,12 @@ def _mark_started(sessions: sessionmaker[Session], row_id: int, worker_id: str) 
     """
     now = _now()
     with sessions.begin() as session:
-        taken = session.execute(
+        taken = changed(
+            session,
             update(Outbox)
             .where(Outbox.id == row_id, Outbox.state == "sending", Outbox.claimed_by == worker_id)
-            .values(smtp_started_at=now, claimed_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .values(smtp_started_at=now, claimed_at=now),
+        )
     return taken == 1
 
 
