@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
@@ -87,6 +87,9 @@ def explain_cmd(
     out.print(display.explanation_view(x))
 
 
+T = TypeVar("T")
+
+
 def status_cmd(ctx: typer.Context, as_json: bool = JsonOpt) -> None:
     """The daemon's health: last poll, last send, queue sizes, errors, next jobs.
 
@@ -115,14 +118,14 @@ def status_cmd(ctx: typer.Context, as_json: bool = JsonOpt) -> None:
 # ---- helpers ------------------------------------------------------------------------------------
 
 
-def _or_fail(find: Callable[[], object]):  # type: ignore[no-untyped-def]
+def _or_fail(find: Callable[[], T]) -> T:
     try:
         return find()
     except NotFound as exc:
         fail(str(exc), 1)
 
 
-def _thread_json(thread) -> dict:  # type: ignore[no-untyped-def]
+def _thread_json(thread: Any) -> dict[str, Any]:
     from dataclasses import asdict
 
     from agent.operators.timeline import MessageEntry

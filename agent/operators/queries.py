@@ -233,6 +233,7 @@ REVIEW_PRIORITY: dict[str, int] = {
     "bounce": 0,
     "spoof": 1,
     "send_uncertain": 2,
+    "outbox_paused": 2,
     "escalation": 3,
     "fee": 4,
     "clarification": 5,
