@@ -92,6 +92,17 @@ class SmtpSettings(_Section):
     # Hosts whose delivery reports are our own mail server's (Reporting-MTA or the bounce's From domain);
     # `host` always counts. A bounce from elsewhere must fail a recipient of our letter to count.
     bounce_hosts: list[str] = []
+    # The whole account, across agencies: providers throttle or lock an account that sends in bursts.
+    per_minute: Annotated[int, Field(gt=0)] = 20
+    per_day: Annotated[int, Field(gt=0)] = 500
+    # Per-command reply timeouts (RFC 5321 section 4.5.3.2); timeout_seconds covers connect and greeting.
+    mail_timeout_seconds: Annotated[float, Field(gt=0)] = 300.0  # MAIL FROM, RSET: 5 minutes
+    rcpt_timeout_seconds: Annotated[float, Field(gt=0)] = 300.0  # each RCPT TO: 5 minutes
+    data_start_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0  # DATA -> 354: 2 minutes
+    data_end_timeout_seconds: Annotated[float, Field(gt=0)] = 600.0  # "." -> final reply: 10 minutes
+    # Circuit breaker: a refused connection or login pauses the outbox, doubling from pause_seconds.
+    pause_seconds: Annotated[float, Field(gt=0)] = 60.0
+    pause_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
 
     @model_validator(mode="after")
     def _plain_only_on_loopback(self) -> "SmtpSettings":
@@ -128,6 +139,8 @@ class DaemonSettings(_Section):
     status_file: Path = Path("status.json")
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # A Prometheus textfile (node_exporter textfile collector) written with the status; None: not written.
+    metrics_file: Path | None = None
 
 
 class RulesSettings(_Section):
@@ -220,7 +233,9 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
             "attachments": settings.attachments.model_copy(update={"path": fix(settings.attachments.path)}),
             "inbox": settings.inbox.model_copy(update={"maildir": fix(settings.inbox.maildir), "imap": imap}),
             "smtp": smtp,
-            "daemon": settings.daemon.model_copy(update={"status_file": fix(settings.daemon.status_file)}),
+            "daemon": settings.daemon.model_copy(
+                update={"status_file": fix(settings.daemon.status_file), "metrics_file": fix(settings.daemon.metrics_file)}
+            ),
             "rules": settings.rules.model_copy(update={"path": fix(settings.rules.path)}),
         }
     )

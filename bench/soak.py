@@ -99,6 +99,8 @@ host = "127.0.0.1"
 port = {smtp_port}
 security = "plain"
 per_agency_per_hour = 100000
+per_minute = 100000
+per_day = 100000
 [identity]
 address = "{US}"
 [schedule]

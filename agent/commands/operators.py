@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.text import Text
 
 from agent.operators.ids import MAX_ID
 from agent.commands._context import app_context, fail, out
@@ -16,7 +17,7 @@ from agent.operators import display
 from agent.operators.clock import UTC, local_today
 from agent.operators.explain import explain as explain_message
 from agent.operators.queries import NotFound, RequestFilter, find_message, find_request, list_requests
-from agent.operators.status import read_health
+from agent.operators.status import EXIT_UNHEALTHY, read_health
 from agent.operators.timeline import build_thread
 from agent.operators.vocab import all_states
 
@@ -89,32 +90,45 @@ def explain_cmd(
     out.print(display.explanation_view(x))
 
 
+T = TypeVar("T")
+
+
 def status_cmd(ctx: typer.Context, as_json: bool = JsonOpt) -> None:
-    """The daemon's health: last poll, last send, queue sizes, errors, next jobs."""
+    """The daemon's health: last poll, last send, queue sizes, errors, next jobs.
+
+    Exits 1 when the daemon is unhealthy (no poll for a few poll intervals, the last run of a job failed,
+    the outbox paused), after saying why, so monitoring can run it as a check."""
     context = app_context(ctx)
     settings = context.settings()
     with context.sessions()() as session:
         # Quiet for several ticks of its busiest job means the daemon is probably not running.
         ticks = max(settings.schedule.poll_seconds, settings.schedule.outbox_seconds)
         stale = dt.timedelta(seconds=max(600.0, 3 * ticks))
-        health = read_health(session, settings.daemon.status_file, now=dt.datetime.now(UTC), stale_after=stale)
+        poll_stale = dt.timedelta(seconds=max(180.0, 3 * settings.schedule.poll_seconds))
+        health = read_health(
+            session, settings.daemon.status_file, now=dt.datetime.now(UTC), stale_after=stale, poll_stale_after=poll_stale
+        )
     if as_json:
         print(json.dumps(health.as_json(), indent=2, default=str))
-        return
-    out.print(display.health_view(health))
+    else:
+        out.print(display.health_view(health))
+        for problem in health.problems:
+            out.print(Text(f"unhealthy: {problem}", style="bold red"))
+    if not health.healthy:
+        raise typer.Exit(EXIT_UNHEALTHY)
 
 
 # ---- helpers ------------------------------------------------------------------------------------
 
 
-def _or_fail(find: Callable[[], object]):  # type: ignore[no-untyped-def]
+def _or_fail(find: Callable[[], T]) -> T:
     try:
         return find()
     except NotFound as exc:
         fail(str(exc), 1)
 
 
-def _thread_json(thread) -> dict:  # type: ignore[no-untyped-def]
+def _thread_json(thread: Any) -> dict[str, Any]:
     from dataclasses import asdict
 
     from agent.operators.timeline import MessageEntry

@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,7 @@ from agent.operators.ids import MAX_ID
 from agent.commands._context import app_context, fail, out, row_id
 from agent.db.models import Outbox
 from agent.operators.terminal import plain
-from agent.outbox.send import drain_once
+from agent.outbox.send import DrainReport, drain_due
 
 outbox_app = typer.Typer(help="Outgoing mail: send, list, retry, cancel.", no_args_is_help=True)
 
@@ -33,20 +34,40 @@ def worker_id() -> str:
 @outbox_app.command("send")
 def send(
     ctx: typer.Context,
-    once: bool = typer.Option(False, "--once", help="Drain once and exit (the daemon repeats it on its own)."),
+    once: bool = typer.Option(False, "--once", help="Send everything due now, then exit (the daemon repeats it)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Send every queued message that is due, then exit."""
+    """Send every queued message that is due, then exit; say how many remain and why (a limit, a pause).
+
+    Exits 1 when the outbox is paused (the SMTP server refused the connection or the login)."""
     context = app_context(ctx)
-    report = asyncio.run(drain_once(context.settings(), context.sessions(), worker_id=worker_id()))
+    report = asyncio.run(drain_due(context.settings(), context.sessions(), worker_id=worker_id()))
     if as_json:
         print(json.dumps(asdict(report)))
-        return
-    out.print(
-        f"sent {report.sent} · retry later {report.retried} · failed {report.failed}"
-        f" · rate-limited {report.rate_limited} · reconciled {report.reconciled} · uncertain {report.uncertain}"
-        + (f" · cancelled {report.cancelled} (request closed meanwhile)" if report.cancelled else "")
-    )
+    else:
+        out.print(Text(
+            f"sent {report.sent} · retry later {report.retried} · failed {report.failed}"
+            f" · reconciled {report.reconciled} · uncertain {report.uncertain}"
+            + (f" · cancelled {report.cancelled} (request closed meanwhile)" if report.cancelled else "")
+        ))
+        out.print(Text(remaining_line(report)))
+    if report.paused:
+        raise typer.Exit(1)
+
+
+def remaining_line(report: DrainReport) -> str:
+    """How many due letters are still waiting after the passes, and what holds each group back."""
+    if report.remaining == 0 and not report.paused:
+        return "nothing due remains"
+    why: list[str] = []
+    if report.paused:
+        why.append(f"the outbox is paused until {report.paused_until}: {report.pause_reason}")
+    if report.account_limited:
+        limit = report.account_limit or "per_minute/per_day"
+        why.append(f"{report.account_limited} held by the account limit ([smtp] {limit})")
+    if report.rate_limited:
+        why.append(f"{report.rate_limited} held by the per-agency limit ([smtp] per_agency_per_hour)")
+    return f"{report.remaining} due remain" + (": " + "; ".join(why) if why else "")
 
 
 @outbox_app.command("list")

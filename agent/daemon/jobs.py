@@ -23,6 +23,7 @@ from agent.config import Settings
 from agent.daemon import status
 from agent.daemon.inflight import StoppableInbox, Tracker
 from agent.daemon.locks import PollerLock, poller_lock
+from agent.daemon.metrics import write_metrics_file
 from agent.daemon.ruleset import RuleSet
 
 log = logging.getLogger("agent.daemon")
@@ -201,7 +202,7 @@ class Jobs:
             self.counters[{"poll": "polls", "send": "sends", "scan": "scans", "digest": "digests"}[name]] += 1
             log.info("%s done", name, extra={"job": name, "seconds": elapsed, **_prefixed(result)})
             await asyncio.to_thread(self._publish, name, {"ok": True, "seconds": elapsed, **result}, None)
-            return result
+            return dict(result)
         finally:
             self._running_ids.discard(job_id)
             self.tracker.leave(name)
@@ -231,6 +232,8 @@ class Jobs:
         snap["next_jobs"] = self.next_times()
         snap["process"] = {"worker": self.worker_id, "pid": os.getpid(), "counters": dict(self.counters)}
         status.write_status_file(self.settings.daemon.status_file, {**snap, **(extra or {})})
+        if self.settings.daemon.metrics_file is not None:
+            write_metrics_file(self.settings.daemon.metrics_file, {**snap, **(extra or {})}, utcnow())
 
     def publish_daemon(self, state: str, **fields: Any) -> None:
         try:
@@ -244,7 +247,7 @@ class Jobs:
         except Exception as err:  # noqa: BLE001
             log.warning("could not publish daemon state: %s", err)
 
-    def _missing(self, name: str, what: str) -> None:
+    def _missing(self, name: str, what: str) -> dict[str, Any] | None:
         if name not in self._missing_logged:
             self._missing_logged.add(name)
             log.warning("%s skipped: %s is not installed", name, what, extra={"job": name})

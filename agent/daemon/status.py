@@ -2,8 +2,9 @@
 
 Names written (each value a JSON object): `daemon` (pid, host, started_at, state), `poll`, `send`,
 `scan`, `digest` (the last run of each job: at, ok, counts), `errors` (the most recent failures),
-`queues` (outbox queued/failed, review open, messages new/quarantined) and `next_jobs` (job id ->
-next run time). The status file holds the same names plus `updated_at`.
+`queues` (outbox queued/failed, review open, messages new/quarantined), `next_jobs` (job id ->
+next run time) and, while sending is paused, `outbox_pause` (reason, since, until, failures). The
+status file holds the same names plus `updated_at`; [daemon] metrics_file the same figures for Prometheus.
 """
 
 from __future__ import annotations
@@ -29,22 +30,29 @@ def publish(session: Session, name: str, value: dict[str, Any]) -> None:
     """Upsert one named fact in the caller's transaction; two daemons writing the same name never collide."""
     value = json.loads(json.dumps(value, default=_json_default))
     dialect = session.get_bind().dialect.name
-    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
-    if insert is None:
+    now = utcnow()
+    if dialect == "postgresql":
+        pg = pg_insert(DaemonState).values(name=name, value=value, updated_at=now)
+        session.execute(
+            pg.on_conflict_do_update(
+                index_elements=[DaemonState.name], set_={"value": pg.excluded.value, "updated_at": pg.excluded.updated_at}
+            )
+        )
+    elif dialect == "sqlite":
+        lite = sqlite_insert(DaemonState).values(name=name, value=value, updated_at=now)
+        session.execute(
+            lite.on_conflict_do_update(
+                index_elements=[DaemonState.name],
+                set_={"value": lite.excluded.value, "updated_at": lite.excluded.updated_at},
+            )
+        )
+    else:
         row = session.get(DaemonState, name)
         if row is None:
-            session.add(DaemonState(name=name, value=value, updated_at=utcnow()))
+            session.add(DaemonState(name=name, value=value, updated_at=now))
         else:
-            row.value, row.updated_at = value, utcnow()
+            row.value, row.updated_at = value, now
         session.flush()
-        return
-    stmt = insert(DaemonState).values(name=name, value=value, updated_at=utcnow())
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[DaemonState.name],
-            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
-        )
-    )
 
 
 def record_error(session: Session, job: str, message: str, *, now: dt.datetime | None = None) -> None:
@@ -71,7 +79,8 @@ def queue_sizes(session: Session) -> dict[str, int]:
 def snapshot(session: Session) -> dict[str, Any]:
     """Every DaemonState row as {name: value}, plus when each was written."""
     rows = session.scalars(select(DaemonState).execution_options(populate_existing=True)).all()
-    return {r.name: {**(r.value or {}), "updated_at": _iso(r.updated_at)} for r in rows}
+    # `worker:*` rows are the outbox's liveness beats, not status.
+    return {r.name: {**(r.value or {}), "updated_at": _iso(r.updated_at)} for r in rows if not r.name.startswith("worker:")}
 
 
 def write_status_file(path: Path, data: dict[str, Any]) -> None:
@@ -93,9 +102,10 @@ def write_status_file(path: Path, data: dict[str, Any]) -> None:
 
 def read_status_file(path: Path) -> dict[str, Any] | None:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return data if isinstance(data, dict) else None
 
 
 def utcnow() -> dt.datetime:

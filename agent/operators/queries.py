@@ -239,6 +239,7 @@ REVIEW_PRIORITY: dict[str, int] = {
     "unknown_sender": 1,
     "suspect_bounce": 1,
     "send_uncertain": 2,
+    "outbox_paused": 2,
     "escalation": 3,
     "fee": 4,
     "clarification": 5,

@@ -21,7 +21,10 @@ from agent.operators.clock import as_utc
 JOBS = ("poll", "send", "scan", "digest")
 JOB_TITLES = {"poll": "last poll", "send": "last send", "scan": "last deadline scan", "digest": "last digest"}
 # Names we lay out ourselves; anything else the daemon publishes is shown as it is.
-KNOWN = frozenset({"daemon", "errors", "queues", "next_jobs", "updated_at", "process", *JOBS})
+KNOWN = frozenset({"daemon", "errors", "queues", "next_jobs", "updated_at", "process", "outbox_pause", *JOBS})
+# Published by the outbox for its own use (which sender is alive), not for operators.
+PRIVATE_PREFIX = "worker:"
+EXIT_UNHEALTHY = 1
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,12 @@ class Health:
     checked_at: dt.datetime
     last_heard: dt.datetime | None
     notes: tuple[str, ...] = field(default=())
+    # Why monitoring should page someone (stale poll, a failed job, a paused outbox); empty when healthy.
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
 
     def job(self, name: str) -> dict[str, Any] | None:
         return self.published.get(name)
@@ -53,22 +62,33 @@ class Health:
                 "quarantined": self.quarantined,
             },
             "notes": list(self.notes),
+            "healthy": self.healthy,
+            "problems": list(self.problems),
         }
 
 
 def read_health(
-    session: Session, status_file: Path | None, *, now: dt.datetime, stale_after: dt.timedelta = dt.timedelta(minutes=10)
+    session: Session,
+    status_file: Path | None,
+    *,
+    now: dt.datetime,
+    stale_after: dt.timedelta = dt.timedelta(minutes=10),
+    poll_stale_after: dt.timedelta | None = None,
 ) -> Health:
-    """Never fails on a missing or damaged status file: that itself is news for the operator."""
+    """Never fails on a missing or damaged status file: that itself is news for the operator.
+
+    poll_stale_after: a last poll older than this makes the daemon unhealthy (default: stale_after)."""
     published: dict[str, dict[str, Any]] = {}
     updated: dict[str, dt.datetime | None] = {}
     for row in session.scalars(select(DaemonState).order_by(DaemonState.name)):
+        if row.name.startswith(PRIVATE_PREFIX):
+            continue
         published[row.name] = dict(row.value or {}) if isinstance(row.value, dict) else {"value": row.value}
         updated[row.name] = as_utc(row.updated_at)
     data, problem = _read_status_file(status_file)
     for name, value in (data or {}).items():
         # The file is a copy of the rows; it matters when the database is another daemon's or lags behind.
-        if name not in published and isinstance(value, dict):
+        if name not in published and isinstance(value, dict) and not name.startswith(PRIVATE_PREFIX):
             published[name] = {k: v for k, v in value.items() if k != "updated_at"}
             updated[name] = parse_time(value.get("updated_at")) or parse_time((data or {}).get("updated_at"))
     outbox = dict(session.execute(select(Outbox.state, func.count()).group_by(Outbox.state)).all())
@@ -88,6 +108,10 @@ def read_health(
     for job in JOBS:
         if published.get(job, {}).get("ok") is False:
             notes.append(f"the last {job} failed: {published[job].get('error', 'no detail')}")
+    pause = outbox_pause(published.get("outbox_pause"), now)
+    if pause:
+        notes.append(pause)
+    problems = _problems(published, notes, now, poll_stale_after or stale_after)
     return Health(
         published=published,
         updated=updated,
@@ -99,7 +123,32 @@ def read_health(
         checked_at=now,
         last_heard=last_heard,
         notes=tuple(notes),
+        problems=tuple(problems),
     )
+
+
+def outbox_pause(value: dict[str, Any] | None, now: dt.datetime) -> str | None:
+    """The circuit breaker's pause as one line while it holds; None when sending is not paused."""
+    if not value or not value.get("paused"):
+        return None
+    until = parse_time(value.get("until"))
+    if until is None or until <= now:
+        return None
+    return f"the outbox is paused until {until:%Y-%m-%d %H:%M:%S} UTC ({age(until, now)}): {value.get('reason', 'no detail')}"
+
+
+def _problems(published: dict[str, dict[str, Any]], notes: list[str], now: dt.datetime, poll_stale: dt.timedelta) -> list[str]:
+    """What makes the daemon unhealthy for monitoring: a stale or missing poll, a failed job, a paused outbox."""
+    if not published:
+        return ["the daemon has published nothing yet"]
+    problems: list[str] = []
+    poll_at = parse_time((published.get("poll") or {}).get("at"))
+    if poll_at is None:
+        problems.append("no inbox poll recorded")
+    elif now - poll_at > poll_stale:
+        problems.append(f"the last inbox poll was {_span(int((now - poll_at).total_seconds()))} ago")
+    problems += [n for n in notes if n.startswith(("the last ", "the outbox is paused"))]
+    return problems
 
 
 def _read_status_file(path: Path | None) -> tuple[dict[str, Any] | None, str | None]:

@@ -13,4 +13,4 @@ def retry_delay(attempts: int) -> dt.timedelta:
     exponent = max(0, attempts - 1)
     if exponent > 20:  # 2**20 minutes is far past the cap; avoid huge numbers
         return MAX_DELAY
-    return min(FIRST_DELAY * (2**exponent), MAX_DELAY)
+    return min(FIRST_DELAY * (1 << exponent), MAX_DELAY)

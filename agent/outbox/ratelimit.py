@@ -1,4 +1,4 @@
-"""Per-agency send limit: never more than smtp.per_agency_per_hour mails to one agency in a rolling hour."""
+"""Send limits: per agency (smtp.per_agency_per_hour) and for the whole account (smtp.per_minute, smtp.per_day)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ from sqlalchemy.orm import Session
 from agent.db.models import Outbox
 
 WINDOW = dt.timedelta(hours=1)
+MINUTE = dt.timedelta(minutes=1)
+DAY = dt.timedelta(days=1)
+# Rows that used the server's patience: sent, being sent, or possibly sent.
+_SPENT = ("sending", "sent", "uncertain")
 
 
 def sent_in_window(session: Session, agency_id: int, now: dt.datetime) -> int:
@@ -18,11 +22,17 @@ def sent_in_window(session: Session, agency_id: int, now: dt.datetime) -> int:
         session.scalar(
             select(func.count())
             .select_from(Outbox)
-            .where(
-                Outbox.agency_id == agency_id,
-                Outbox.state.in_(("sending", "sent", "uncertain")),
-                Outbox.claimed_at > now - WINDOW,
-            )
+            .where(Outbox.agency_id == agency_id, Outbox.state.in_(_SPENT), Outbox.claimed_at > now - WINDOW)
+        )
+        or 0
+    )
+
+
+def account_sent_since(session: Session, since: dt.datetime) -> int:
+    """Rows the account sent or is sending since `since`, whoever they were for (digests included)."""
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Outbox).where(Outbox.state.in_(_SPENT), Outbox.claimed_at > since)
         )
         or 0
     )
@@ -45,4 +55,28 @@ class AgencyBudget:
         if self._used[agency_id] >= self._per_hour:
             return False
         self._used[agency_id] += 1
+        return True
+
+
+class AccountBudget:
+    """What one claim pass may still send for the whole account in the rolling minute and day."""
+
+    def __init__(self, session: Session, now: dt.datetime, per_minute: int, per_day: int) -> None:
+        self._left_minute = per_minute - account_sent_since(session, now - MINUTE)
+        self._left_day = per_day - account_sent_since(session, now - DAY)
+
+    @property
+    def exhausted(self) -> bool:
+        return self._left_minute <= 0 or self._left_day <= 0
+
+    @property
+    def which(self) -> str:
+        """The limit that stops sending now (the day's outlasts the minute's)."""
+        return "per_day" if self._left_day <= 0 else "per_minute"
+
+    def take(self) -> bool:
+        if self.exhausted:
+            return False
+        self._left_minute -= 1
+        self._left_day -= 1
         return True

@@ -15,10 +15,15 @@ from agent.config import Settings
 from agent.db.models import Outbox, ReviewItem
 from agent.mail.archive import Archive
 from agent.operators.clock import as_utc
+from agent.outbox import workers
 from agent.outbox.record import find_in_archive, outbound_message, record_sent
 from agent.outbox.sentfolder import sent_folder_has
+from agent.outbox.transaction import Timeouts
 
 log = logging.getLogger(__name__)
+
+# A heartbeat this old on our own host means its sender stopped mid-pass (beats come every 15 s).
+DEAD_AFTER = 6 * workers.HEARTBEAT
 
 
 @dataclass(frozen=True)
@@ -29,15 +34,26 @@ class ReconcileReport:
 
 
 def lease(settings: Settings) -> dt.timedelta:
-    """How long a live sender may hold a row before another daemon may treat it as abandoned."""
-    return max(dt.timedelta(minutes=5), dt.timedelta(seconds=4 * settings.smtp.timeout_seconds))
+    """How long a live sender may hold a row before another daemon may treat it as abandoned.
+
+    Long enough for one slow but live conversation (the sender renews claimed_at before MAIL FROM)."""
+    slowest = settings.smtp.timeout_seconds + Timeouts.of(settings.smtp).longest(recipients=1)
+    return max(dt.timedelta(minutes=5), dt.timedelta(seconds=4 * settings.smtp.timeout_seconds), dt.timedelta(seconds=slowest))
 
 
 def _stuck_ids(session: Session, worker_id: str, now: dt.datetime, settings: Settings) -> list[int]:
-    """Rows this worker claimed before it stopped, and anyone's rows whose lease ran out long ago."""
+    """Rows this worker claimed before it stopped, rows of a sender known dead, and rows whose lease ran out."""
+    held = session.execute(
+        select(Outbox.claimed_by).where(Outbox.state == "sending", Outbox.claimed_by != worker_id).distinct()
+    ).scalars()
+    dead = [w.worker_id for w in workers.known(session, (h for h in held if h)) if workers.is_dead(w, now, DEAD_AFTER)]
     query = select(Outbox.id).where(
         Outbox.state == "sending",
-        or_(Outbox.claimed_by == worker_id, Outbox.claimed_at < now - lease(settings)),
+        or_(
+            Outbox.claimed_by == worker_id,
+            Outbox.claimed_by.in_(dead),
+            Outbox.claimed_at < now - lease(settings),
+        ),
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
@@ -58,7 +74,16 @@ async def reconcile_stuck(
 Settled = Literal["sent", "uncertain", "requeued", "gone"]
 
 
-async def _reconcile_one(settings: Settings, sessions: sessionmaker[Session], row_id: int, now: dt.datetime) -> Settled:
+async def settle_in_doubt(
+    settings: Settings, sessions: sessionmaker[Session], row_id: int, now: dt.datetime, doubt: str
+) -> Settled:
+    """The server gave no clear answer after the message was sent: settle it as after a crash, never resend."""
+    return await _reconcile_one(settings, sessions, row_id, now, doubt=doubt)
+
+
+async def _reconcile_one(
+    settings: Settings, sessions: sessionmaker[Session], row_id: int, now: dt.datetime, *, doubt: str | None = None
+) -> Settled:
     with sessions.begin() as session:
         # Locked on PostgreSQL so two daemons never settle the same row at once.
         row = session.get(Outbox, row_id, with_for_update=True)
@@ -94,14 +119,19 @@ async def _reconcile_one(settings: Settings, sessions: sessionmaker[Session], ro
             return "sent"
         # Neither sent nor unsent can be proven: a person decides; resending on our own could mail twice.
         row.state = "uncertain"
-        row.last_error = "interrupted while sending; no copy found in the DB, archive or Sent folder"
         row.next_attempt_at = None
+        if doubt is None:
+            row.last_error = "interrupted while sending; no copy found in the DB, archive or Sent folder"
+            happened = "before a crash"
+        else:
+            row.last_error = f"{doubt}; no copy found in the DB, archive or Sent folder"
+            happened = f"({doubt})"
         session.add(
             ReviewItem(
                 kind="send_uncertain",
                 request_id=row.request_id,
                 reason=(
-                    f"outbox {row.id} ({message_id}) may or may not have been sent before a crash; check the "
+                    f"outbox {row.id} ({message_id}) may or may not have been sent {happened}; check the "
                     f"recipient's side, then `agent outbox retry {row.id}` to send it or `agent outbox cancel {row.id}`"
                 ),
             )

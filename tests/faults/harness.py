@@ -37,7 +37,8 @@ def write_daemon_config(folder: Path, db_url: str, imap, smtp, *, idle: bool = F
         folder,
         db_url,
         inbox={"backend": "imap", "imap": imap_section},
-        smtp={"host": smtp.host, "port": smtp.port, "security": "plain", "timeout_seconds": 5, "per_agency_per_hour": 100000},
+        smtp={"host": smtp.host, "port": smtp.port, "security": "plain", "timeout_seconds": 5, "per_agency_per_hour": 100000,
+              "per_minute": 100000, "per_day": 100000},
         identity={"address": US},
         schedule={"poll_seconds": ticks, "outbox_seconds": ticks, "deadline_scan_seconds": 3600},
     )

@@ -325,7 +325,9 @@ def test_status_reads_what_the_daemon_publishes(
     assert data["published"]["daemon"]["pid"] == 4242
     assert data["notes"] == ["the last send failed: SMTPServerDisconnected: gone"]
     text = run(config_file, "status")
-    assert text.exit_code == 0, text.output
+    # A failed last send makes the daemon unhealthy: monitoring sees exit 1 and the reason.
+    assert text.exit_code == 1, text.output
+    assert "unhealthy: the last send failed" in text.output
     for part in ("running pid 4242", "last poll", "min ago — new=3", "failed", "4 open, 1 orphans", "next poll",
                  "1 in all"):
         assert part in text.output, part
@@ -341,7 +343,7 @@ def test_status_file_fills_in_and_staleness_is_reported(lite_config: Path, tmp_p
     assert any("nothing heard from the daemon for 3 h" in n for n in data["notes"])
     (tmp_path / "status.json").write_text("{half a file")
     broken = run(lite_config, "status")
-    assert broken.exit_code == 0 and "status file" in broken.output
+    assert broken.exit_code == 1 and "status file" in broken.output  # nothing readable: unhealthy
 
 
 def test_every_command_has_help() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ class Received:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     data: bytes
+    peer: Any = None  # the client's (address, port): one value per SMTP connection
 
     @property
     def message(self) -> EmailMsg:
@@ -49,6 +51,8 @@ class _Handler:
     rcpt_script: list[int] = field(default_factory=list)
     data_script: list[int] = field(default_factory=list)
     data_attempts: int = 0
+    # What to do after storing a message instead of answering 250 at once: ("stall", seconds) or ("drop", 0).
+    after_store: list[tuple[str, float]] = field(default_factory=list)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
         code = self.rcpt_script.pop(0) if self.rcpt_script else 250
@@ -62,7 +66,17 @@ class _Handler:
         code = self.data_script.pop(0) if self.data_script else 250
         if code != 250:
             return f"{code} {_TEXT.get(code, 'scripted reply')}"
-        self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.original_content)))
+        self.received.append(
+            Received(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.original_content), session.peer)
+        )
+        action, seconds = self.after_store.pop(0) if self.after_store else ("answer", 0.0)
+        if action == "stall":
+            # Stored, but the 250 comes later than the client is willing to wait.
+            await asyncio.sleep(seconds)
+        elif action == "drop":
+            # Stored, then the connection is gone before any answer.
+            server.transport.abort()
+            return "250 2.0.0 Message accepted for delivery"
         return "250 2.0.0 Message accepted for delivery"
 
 
@@ -91,6 +105,19 @@ class SmtpServer:
     def script_data(self, codes: list[int]) -> None:
         """Answer the next DATA commands with these codes in order (then 250), e.g. [451, 250] or [550]."""
         self._handler.data_script.extend(codes)
+
+    def stall_after_store(self, seconds: float) -> None:
+        """Store the next message, then wait this long before answering 250 (a late final reply)."""
+        self._handler.after_store.append(("stall", seconds))
+
+    def drop_after_store(self) -> None:
+        """Store the next message, then drop the connection without answering."""
+        self._handler.after_store.append(("drop", 0.0))
+
+    @property
+    def connections_used(self) -> int:
+        """Distinct client connections that delivered accepted messages."""
+        return len({m.peer for m in self._handler.received})
 
     def settings(self, **overrides: Any) -> SmtpSettings:
         """SmtpSettings pointing at this server (plain SMTP is allowed on loopback only)."""
