@@ -10,11 +10,12 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from imapclient import IMAPClient
+from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import IMAPClientAbortError, LoginError
-from tenacity import RetryError, Retrying, retry_if_exception, stop_after_delay, wait_exponential
+from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception, stop_before_delay, wait_exponential
 
-from agent.config import ImapSettings, read_secret
+from agent.config import ImapSettings
+from agent.mail.imap_login import imap_login, is_temporary_login_failure
 from agent.mail.inbox import Checkpoint, Fetched, Inbox, InboxConnectionError, InboxError
 
 log = logging.getLogger(__name__)
@@ -35,9 +36,7 @@ def make_ssl_context(cfg: ImapSettings) -> ssl.SSLContext:
 def is_transient(exc: BaseException) -> bool:
     """Worth retrying: the server went away or is restarting. A bad certificate or password is not."""
     if isinstance(exc, LoginError):
-        # "[UNAVAILABLE] Temporary authentication failure": the server's auth process is (re)starting.
-        text = str(exc).upper()
-        return "UNAVAILABLE" in text or "TEMPORARY" in text
+        return is_temporary_login_failure(exc)
     if isinstance(exc, ssl.SSLCertVerificationError):
         return False
     return isinstance(exc, (OSError, socket.timeout, imaplib.IMAP4.abort, IMAPClientAbortError, EOFError))
@@ -58,7 +57,7 @@ class ImapInbox(Inbox):
         *,
         account: str = "default",
         poll_seconds: float = 60.0,
-        reconnect_seconds: float = 60.0,
+        reconnect_seconds: float | None = None,
         max_batch_bytes: int = MAX_BATCH_BYTES,
         client_factory: Callable[..., IMAPClient] = IMAPClient,
     ) -> None:
@@ -66,7 +65,8 @@ class ImapInbox(Inbox):
         self.account = account
         self.folder = cfg.folder
         self.poll_seconds = poll_seconds
-        self.reconnect_seconds = reconnect_seconds
+        # Retrying a refused or dropped connection never takes longer than the configured timeout.
+        self.reconnect_seconds = cfg.timeout_seconds if reconnect_seconds is None else reconnect_seconds
         self.max_batch_bytes = max_batch_bytes
         self._factory = client_factory
         self._client: IMAPClient | None = None
@@ -75,17 +75,20 @@ class ImapInbox(Inbox):
         self.connects = 0  # how many times a connection was opened; tests and status read it
 
     # -- connection -------------------------------------------------------------------------
-    def _open(self) -> IMAPClient:
+    def _open(self, connect_timeout: float) -> IMAPClient:
         cfg = self.cfg
         context = make_ssl_context(cfg)
         client = self._factory(
-            cfg.host, port=cfg.port, ssl=cfg.security == "tls", ssl_context=context, timeout=cfg.timeout_seconds
+            cfg.host,
+            port=cfg.port,
+            ssl=cfg.security == "tls",
+            ssl_context=context,
+            timeout=SocketTimeout(connect=connect_timeout, read=cfg.timeout_seconds),
         )
         try:
             if cfg.security == "starttls":
                 client.starttls(context)
-            password = read_secret(cfg.password, "inbox.imap.password") if cfg.password else ""
-            client.login(cfg.username, password)
+            imap_login(client, cfg)
             info = client.select_folder(cfg.folder, readonly=True)
             self.uidvalidity = int(info[b"UIDVALIDITY"])
             self.has_idle = bool(client.has_capability("IDLE"))
@@ -97,27 +100,44 @@ class ImapInbox(Inbox):
         return client
 
     def connect(self) -> IMAPClient:
-        """The open connection, or a new one after retrying transient failures with exponential backoff."""
+        """The open connection, or a new one after retrying transient failures with exponential backoff.
+
+        All attempts together stay within `reconnect_seconds` (the configured timeout_seconds): an
+        unreachable server is reported after that, naming host and port, instead of being retried silently.
+        """
         if self._client is not None:
             return self._client
+        budget = self.reconnect_seconds
+        started = time.monotonic()
         retrying = Retrying(
             retry=retry_if_exception(is_transient),
             wait=wait_exponential(multiplier=0.25, max=15),
-            stop=stop_after_delay(self.reconnect_seconds),
+            stop=stop_before_delay(budget),
+            before_sleep=self._log_retry,
             reraise=False,
         )
         try:
-            self._client = retrying(self._open)
+            self._client = retrying(lambda: self._open(max(budget - (time.monotonic() - started), 0.5)))
         except RetryError as exc:
             cause = exc.last_attempt.exception()
-            raise InboxConnectionError(f"{self.cfg.host}:{self.cfg.port}: cannot connect: {cause}") from cause
+            elapsed = time.monotonic() - started
+            raise InboxConnectionError(
+                f"cannot connect to IMAP server {self.cfg.host}:{self.cfg.port}: {_why(cause)} "
+                f"(gave up after {elapsed:.1f}s; inbox.imap.timeout_seconds = {self.cfg.timeout_seconds:g})"
+            ) from cause
         except ssl.SSLCertVerificationError as exc:
             raise InboxError(f"{self.cfg.host}:{self.cfg.port}: certificate not trusted: {exc.verify_message}") from exc
         except LoginError as exc:
-            raise InboxError(f"{self.cfg.host}:{self.cfg.port}: login refused for {self.cfg.username!r}") from exc
+            how = " (XOAUTH2 token refused, also after a refresh)" if self.cfg.auth == "xoauth2" else ""
+            raise InboxError(f"{self.cfg.host}:{self.cfg.port}: login refused for {self.cfg.username!r}{how}") from exc
         except imaplib.IMAP4.error as exc:
             raise InboxError(f"{self.cfg.host}:{self.cfg.port}: {exc}") from exc
         return self._client
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        cause = state.outcome.exception() if state.outcome is not None else None
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        log.warning("imap %s:%s: %s; retrying in %.1fs", self.cfg.host, self.cfg.port, _why(cause), wait)
 
     def close(self) -> None:
         client, self._client = self._client, None
@@ -150,7 +170,7 @@ class ImapInbox(Inbox):
         for start in range(0, len(uids), self.cfg.batch_size):
             for chunk in self._by_size(uids[start : start + self.cfg.batch_size]):
                 # BODY.PEEK[]: reading must never mark the agency's mail as seen for the people who share the box.
-                response = self._call(lambda c=chunk: self.connect().fetch(c, ["BODY.PEEK[]"]))
+                response = self._fetch_bodies(chunk)
                 batch = [
                     Fetched(raw=bytes(response[uid][FETCH_ITEM]), uid=uid, uidvalidity=uidvalidity)
                     for uid in chunk
@@ -162,6 +182,9 @@ class ImapInbox(Inbox):
                     log.warning("imap: %d UID(s) vanished before FETCH: %s", len(missing), missing[:20])
                 if batch:
                     yield batch
+
+    def _fetch_bodies(self, uids: list[int]) -> Any:
+        return self._call(lambda: self.connect().fetch(uids, ["BODY.PEEK[]"]))
 
     def _by_size(self, uids: list[int]) -> Iterator[list[int]]:
         """Split a batch so one FETCH never holds more than max_batch_bytes (a few huge PDFs, not 500)."""
@@ -214,6 +237,17 @@ class ImapInbox(Inbox):
             self.close()
             return True
         return any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+
+
+def _why(exc: BaseException | None) -> str:
+    """A short reason for one line of output: "connection refused", not "[Errno 111] Connection refused"."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return "timed out"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc) or type(exc).__name__
 
 
 def _quietly_close(client: IMAPClient) -> None:

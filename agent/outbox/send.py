@@ -13,9 +13,10 @@ import aiosmtplib
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from agent.config import ConfigError, Settings, SmtpSettings, read_secret
+from agent.config import ConfigError, Settings, SmtpSettings
 from agent.db.models import Outbox, Request, ReviewItem
 from agent.mail.archive import Archive, Archived, ArchiveError
+from agent.mail.smtp_login import smtp_client, smtp_connect
 from agent.outbox.backoff import retry_delay
 from agent.outbox.envelope import EnvelopeError, check_envelope
 from agent.outbox.ratelimit import AgencyBudget
@@ -179,19 +180,7 @@ def _client(smtp: SmtpSettings) -> aiosmtplib.SMTP:
     if smtp.security == "plain" and smtp.host not in LOOPBACK:
         # The config loader refuses this too; settings built in code must not slip past it.
         raise ConfigError(f"smtp.security = 'plain' is allowed only for a loopback host, not {smtp.host!r}")
-    password = read_secret(smtp.password, "smtp.password") if smtp.username else None
-    return aiosmtplib.SMTP(
-        hostname=smtp.host,
-        port=smtp.port,
-        username=smtp.username or None,
-        password=password,
-        timeout=smtp.timeout_seconds,
-        use_tls=smtp.security == "tls",
-        # STARTTLS is required, not opportunistic, when configured; plain (loopback only) never upgrades.
-        start_tls=True if smtp.security == "starttls" else False,
-        validate_certs=smtp.verify_certificates,
-        cert_bundle=str(smtp.ca_file) if smtp.ca_file else None,
-    )
+    return smtp_client(smtp)
 
 
 def _mark_started(sessions: sessionmaker[Session], row_id: int, worker_id: str) -> bool:
@@ -222,7 +211,7 @@ async def _attempt(smtp: SmtpSettings, item: Claimed, mark_started: Callable[[],
     except ConfigError as exc:
         return Outcome("retry", None, str(exc))
     try:
-        await client.connect()
+        await smtp_connect(client, smtp)
         if not await asyncio.to_thread(mark_started):
             return Outcome("lost", None, None)
         refused, _ = await client.sendmail(item.sender, list(item.recipients), item.raw)
