@@ -19,6 +19,8 @@ from agent.mail.smtp_login import SmtpTokenUnavailable, smtp_client, smtp_connec
 from agent.outbox.send import drain_once
 from support.smtp import smtp_oauth_server  # noqa: F401
 
+# aiosmtpd warns on every session that AUTH without TLS is unsafe: on loopback that is the point.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 UTC = dt.timezone.utc
 T0 = dt.datetime(2025, 2, 11, 17, 0, tzinfo=UTC)
 USER = "desk@example.org"
