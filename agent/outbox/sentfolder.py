@@ -9,7 +9,8 @@ from contextlib import contextmanager
 
 from imapclient import IMAPClient
 
-from agent.config import ImapSettings, Settings, read_secret
+from agent.config import ImapSettings, Settings
+from agent.mail.imap_login import imap_login
 
 
 def sent_folder(settings: Settings) -> str | None:
@@ -30,7 +31,7 @@ def _connect(imap: ImapSettings, source: str) -> Iterator[IMAPClient]:
     try:
         if imap.security == "starttls":
             client.starttls(context)
-        client.login(imap.username, read_secret(imap.password, f"{source}: key 'inbox.imap.password'"))
+        imap_login(client, imap)
         yield client
     finally:
         try:
