@@ -137,7 +137,8 @@ class ImapInbox(Inbox):
     def _log_retry(self, state: RetryCallState) -> None:
         cause = state.outcome.exception() if state.outcome is not None else None
         wait = state.next_action.sleep if state.next_action is not None else 0.0
-        log.warning("imap %s:%s: %s; retrying in %.1fs", self.cfg.host, self.cfg.port, _why(cause), wait)
+        # INFO: the daemon shows each retry; `agent poll --once` prints only the final one-line error.
+        log.info("imap %s:%s: %s; retrying in %.1fs", self.cfg.host, self.cfg.port, _why(cause), wait)
 
     def close(self) -> None:
         client, self._client = self._client, None
