@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from pathlib import Path
@@ -101,7 +102,18 @@ class ImapSettings(_Section):
     auth: Literal["password", "xoauth2"] = "password"
     oauth2_token: TokenSourceSettings | None = None
     folder: str = "INBOX"
+    # Read these too, each with its own checkpoint (Gmail files some agency mail under "[Gmail]/Spam").
+    extra_folders: list[str] = []
     sent_folder: str | None = None
+    # Who runs the mailbox. Gmail and Microsoft 365 file mail submitted over SMTP in Sent themselves,
+    # so no copy is appended there (sent_folder is still searched when a send is in doubt).
+    provider: Literal["generic", "gmail", "microsoft365"] = "generic"
+    # On a first run or after a UIDVALIDITY change fetch only mail since this date; by default the
+    # first filing date (the earliest request sent), never every message the mailbox ever held.
+    since: dt.date | None = None
+    # Daily download budget (UTC days); when spent, polling waits for the next day and logs it. 0 = none.
+    daily_max_messages: Annotated[int, Field(ge=0)] = 0
+    daily_max_bytes: Annotated[int, Field(ge=0)] = 0
     batch_size: Annotated[int, Field(gt=0, le=5000)] = 500
     idle: bool = True
     idle_renew_seconds: Annotated[int, Field(gt=0, le=29 * 60)] = 25 * 60
@@ -112,7 +124,18 @@ class ImapSettings(_Section):
         if self.security == "plain" and self.host not in {"127.0.0.1", "localhost", "::1"}:
             raise ValueError("security = 'plain' is allowed only for a loopback host")
         _check_auth(self.auth, self.username, self.oauth2_token)
+        if self.folder in self.extra_folders or len(set(self.extra_folders)) != len(self.extra_folders):
+            raise ValueError("extra_folders must not repeat a folder (each has one checkpoint)")
         return self
+
+    @property
+    def folders(self) -> list[str]:
+        """Every folder read, the main one first."""
+        return [self.folder, *self.extra_folders]
+
+    @property
+    def provider_files_sent(self) -> bool:
+        return self.provider in ("gmail", "microsoft365")
 
 
 class InboxSettings(_Section):

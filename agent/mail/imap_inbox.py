@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import imaplib
 import logging
 import socket
@@ -15,6 +16,7 @@ from imapclient.exceptions import IMAPClientAbortError, LoginError
 from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception, stop_before_delay, wait_exponential
 
 from agent.config import ImapSettings
+from agent.mail.budget import DailyBudget
 from agent.mail.imap_login import imap_login, is_temporary_login_failure
 from agent.mail.inbox import Checkpoint, Fetched, Inbox, InboxConnectionError, InboxError
 
@@ -60,6 +62,7 @@ class ImapInbox(Inbox):
         reconnect_seconds: float | None = None,
         max_batch_bytes: int = MAX_BATCH_BYTES,
         client_factory: Callable[..., IMAPClient] = IMAPClient,
+        budget: DailyBudget | None = None,
     ) -> None:
         self.cfg = cfg
         self.account = account
@@ -73,6 +76,9 @@ class ImapInbox(Inbox):
         self.uidvalidity: int | None = None
         self.has_idle = False
         self.connects = 0  # how many times a connection was opened; tests and status read it
+        # Shared by every folder of the account: the provider's quota is per mailbox, not per folder.
+        self.budget = budget or DailyBudget(cfg.daily_max_messages, cfg.daily_max_bytes)
+        self._told_spent: dt.date | None = None
 
     # -- connection -------------------------------------------------------------------------
     def _open(self, connect_timeout: float) -> IMAPClient:
@@ -151,25 +157,46 @@ class ImapInbox(Inbox):
 
     # -- fetching ---------------------------------------------------------------------------
     def new_uids(self, checkpoint: Checkpoint) -> list[int]:
-        """UIDs above the checkpoint; all of them when UIDVALIDITY changed (dedupe makes that safe)."""
+        """UIDs above the checkpoint. On a first run or after a UIDVALIDITY change, every UID again
+        (dedupe makes that safe), but only from the SINCE floor on when there is one."""
         client = self.connect()
         try:
             # NOOP lets the server sync the selected mailbox: without it, mail appended by another
             # connection since SELECT can stay invisible to SEARCH on a long-lived connection.
             client.noop()
-            last = checkpoint.last_uid if checkpoint.uidvalidity == self.uidvalidity else 0
+            resync = checkpoint.uidvalidity != self.uidvalidity
+            last = 0 if resync else checkpoint.last_uid
+            criteria: list[Any] = ["UID", f"{last + 1}:*"]
+            floor = self._floor() if resync else None
+            if floor is not None:
+                log.info("imap %s: %s; fetching mail since %s", self.folder,
+                         "first run" if checkpoint.uidvalidity is None else "UIDVALIDITY changed", floor.isoformat())
+                criteria = ["SINCE", floor, *criteria]
             # "UID n:*" also answers the highest existing UID when nothing is newer: filter it out.
-            return sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
+            return sorted(uid for uid in client.search(criteria) if uid > last)
         except Exception as exc:
             if is_session_failure(exc):
                 raise self._drop(exc) from exc
             raise
 
+    def _floor(self) -> dt.date | None:
+        """The configured `since`, else the first filing date the poller supplies; None: everything."""
+        if self.cfg.since is not None:
+            return self.cfg.since
+        return self.since_floor() if self.since_floor is not None else None
+
     def batches(self, checkpoint: Checkpoint) -> Iterator[list[Fetched]]:
+        if self._budget_spent():
+            return
         uids = self.new_uids(checkpoint)
         uidvalidity = self.uidvalidity
         for start in range(0, len(uids), self.cfg.batch_size):
-            for chunk in self._by_size(uids[start : start + self.cfg.batch_size]):
+            for sized in self._by_size(uids[start : start + self.cfg.batch_size]):
+                allowed = self.budget.take([size for _, size in sized]) if self.budget.limited else len(sized)
+                chunk = [uid for uid, _ in sized[:allowed]]
+                if not chunk:
+                    self._budget_spent()
+                    return
                 # BODY.PEEK[]: reading must never mark the agency's mail as seen for the people who share the box.
                 response = self._fetch_bodies(chunk)
                 batch = [
@@ -183,21 +210,41 @@ class ImapInbox(Inbox):
                     log.warning("imap: %d UID(s) vanished before FETCH: %s", len(missing), missing[:20])
                 if batch:
                     yield batch
+                if allowed < len(sized):
+                    self._budget_spent()  # the rest waits for tomorrow; the checkpoint stops before it
+                    return
+
+    def _budget_spent(self) -> bool:
+        """True when today's budget is used up; said once a day in the log, with when polling resumes."""
+        if not self.budget.limited or not self.budget.spent():
+            return False
+        today = dt.datetime.now(dt.timezone.utc).date()
+        if self._told_spent != today:
+            self._told_spent = today
+            log.warning(
+                "imap %s: daily download budget spent (%d messages, %d bytes today; limits %s messages, %s bytes); "
+                "polling waits until 00:00 UTC, in %.0f minutes",
+                self.cfg.host, self.budget.messages, self.budget.bytes, self.cfg.daily_max_messages or "no",
+                self.cfg.daily_max_bytes or "no", self.budget.seconds_to_reset() / 60,
+            )
+        return True
 
     def _fetch_bodies(self, uids: list[int]) -> Any:
         return self._call(lambda: self.connect().fetch(uids, ["BODY.PEEK[]"]))
 
-    def _by_size(self, uids: list[int]) -> Iterator[list[int]]:
-        """Split a batch so one FETCH never holds more than max_batch_bytes (a few huge PDFs, not 500)."""
+    def _by_size(self, uids: list[int]) -> Iterator[list[tuple[int, int]]]:
+        """Split a batch so one FETCH never holds more than max_batch_bytes (a few huge PDFs, not 500).
+
+        Yields (uid, size) pairs: the sizes also count against the daily budget."""
         sizes = self._call(lambda: self.connect().fetch(uids, ["RFC822.SIZE"]))
-        chunk: list[int] = []
+        chunk: list[tuple[int, int]] = []
         total = 0
         for uid in uids:
             size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
             if chunk and total + size > self.max_batch_bytes:
                 yield chunk
                 chunk, total = [], 0
-            chunk.append(uid)
+            chunk.append((uid, size))
             total += size
         if chunk:
             yield chunk
@@ -212,7 +259,13 @@ class ImapInbox(Inbox):
 
     # -- waiting ----------------------------------------------------------------------------
     def wait_for_mail(self, timeout: float) -> bool:
-        """IDLE until the server reports new mail, renewed before the 29-minute limit; else sleep and poll."""
+        """IDLE until the server reports new mail, renewed before the 29-minute limit; else sleep and poll.
+
+        With the daily budget spent there is nothing to fetch until tomorrow: just sleep."""
+        if self._budget_spent():
+            wait = min(timeout, self.budget.seconds_to_reset())
+            time.sleep(wait)
+            return not self.budget.spent()
         try:
             client = self.connect()
         except InboxConnectionError:

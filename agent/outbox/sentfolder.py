@@ -41,9 +41,10 @@ def _connect(imap: ImapSettings, source: str) -> Iterator[IMAPClient]:
 
 
 def append_sent(settings: Settings, raw: bytes, when: dt.datetime) -> None:
-    """Store our copy in the Sent folder, marked read; a no-op when no Sent folder is configured."""
+    """Store our copy in the Sent folder, marked read; a no-op when no Sent folder is configured
+    or when the provider (Gmail, Microsoft 365) files submitted mail there itself: no doubled copies."""
     folder = sent_folder(settings)
-    if not folder:
+    if not folder or settings.inbox.imap.provider_files_sent:
         return
     with _connect(settings.inbox.imap, str(settings.source)) as client:
         if not client.folder_exists(folder):
