@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "agent.commands.outbox",
     "agent.commands.digest",
     "agent.commands.daemon",
+    "agent.commands.auth",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from pathlib import Path
@@ -35,6 +36,47 @@ class Secret(_Section):
         return self
 
 
+class TokenSourceSettings(_Section):
+    """Where an OAuth 2.0 access token comes from: a variable, a file, a command, or a provider's refresh token.
+
+    Exactly one of `env`, `file`, `command` or `provider`; the provider keys apply to `provider` only.
+    """
+
+    env: str | None = None
+    file: Path | None = None
+    # A program that prints a fresh access token on stdout (msmtp's passwordeval, isync's PassCmd).
+    command: str | None = None
+    command_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    provider: Literal["microsoft", "google"] | None = None
+    client_id: str = ""  # microsoft: the app registration's id
+    tenant: str = "organizations"  # microsoft: the directory (tenant) id or domain
+    authority_host: str = "https://login.microsoftonline.com"  # microsoft: sovereign clouds differ
+    client_secrets_file: Path | None = None  # google installed-app flow: the downloaded client JSON
+    service_account_file: Path | None = None  # google domain-wide delegation: the key JSON
+    # Refresh tokens live here (mode 0600); default oauth-<provider>.json beside the config file.
+    state_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "TokenSourceSettings":
+        given = [k for k in ("env", "file", "command", "provider") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of `env`, `file`, `command` or `provider`")
+        if self.provider == "microsoft" and not self.client_id:
+            raise ValueError("provider 'microsoft' needs `client_id` (the app registration's id)")
+        if self.provider == "google" and not (self.client_secrets_file or self.service_account_file):
+            raise ValueError("provider 'google' needs `client_secrets_file` or `service_account_file`")
+        return self
+
+
+def _check_auth(auth: str, username: str, token: TokenSourceSettings | None) -> None:
+    """xoauth2 needs a user and a token source; password auth is checked as before."""
+    if auth == "xoauth2":
+        if token is None:
+            raise ValueError("auth = 'xoauth2' needs `oauth2_token` (e.g. oauth2_token = { env = \"NAME\" })")
+        if not username:
+            raise ValueError("auth = 'xoauth2' needs `username` (the mailbox's address)")
+
+
 class DatabaseSettings(_Section):
     url: str = "sqlite:///records-agent.db"
     echo: bool = False
@@ -57,8 +99,21 @@ class ImapSettings(_Section):
     ca_file: Path | None = None
     username: str = ""
     password: Secret | None = None
+    auth: Literal["password", "xoauth2"] = "password"
+    oauth2_token: TokenSourceSettings | None = None
     folder: str = "INBOX"
+    # Read these too, each with its own checkpoint (Gmail files some agency mail under "[Gmail]/Spam").
+    extra_folders: list[str] = []
     sent_folder: str | None = None
+    # Who runs the mailbox. Gmail and Microsoft 365 file mail submitted over SMTP in Sent themselves,
+    # so no copy is appended there (sent_folder is still searched when a send is in doubt).
+    provider: Literal["generic", "gmail", "microsoft365"] = "generic"
+    # On a first run or after a UIDVALIDITY change fetch only mail since this date; by default the
+    # first filing date (the earliest request sent), never every message the mailbox ever held.
+    since: dt.date | None = None
+    # Daily download budget (UTC days); when spent, polling waits for the next day and logs it. 0 = none.
+    daily_max_messages: Annotated[int, Field(ge=0)] = 0
+    daily_max_bytes: Annotated[int, Field(ge=0)] = 0
     batch_size: Annotated[int, Field(gt=0, le=5000)] = 500
     idle: bool = True
     idle_renew_seconds: Annotated[int, Field(gt=0, le=29 * 60)] = 25 * 60
@@ -68,7 +123,19 @@ class ImapSettings(_Section):
     def _plain_only_on_loopback(self) -> "ImapSettings":
         if self.security == "plain" and self.host not in {"127.0.0.1", "localhost", "::1"}:
             raise ValueError("security = 'plain' is allowed only for a loopback host")
+        _check_auth(self.auth, self.username, self.oauth2_token)
+        if self.folder in self.extra_folders or len(set(self.extra_folders)) != len(self.extra_folders):
+            raise ValueError("extra_folders must not repeat a folder (each has one checkpoint)")
         return self
+
+    @property
+    def folders(self) -> list[str]:
+        """Every folder read, the main one first."""
+        return [self.folder, *self.extra_folders]
+
+    @property
+    def provider_files_sent(self) -> bool:
+        return self.provider in ("gmail", "microsoft365")
 
 
 class InboxSettings(_Section):
@@ -86,6 +153,8 @@ class SmtpSettings(_Section):
     ca_file: Path | None = None
     username: str = ""
     password: Secret | None = None
+    auth: Literal["password", "xoauth2"] = "password"
+    oauth2_token: TokenSourceSettings | None = None
     timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
     max_attempts: Annotated[int, Field(gt=0)] = 8
     per_agency_per_hour: Annotated[int, Field(gt=0)] = 20
@@ -108,6 +177,7 @@ class SmtpSettings(_Section):
     def _plain_only_on_loopback(self) -> "SmtpSettings":
         if self.security == "plain" and self.host not in {"127.0.0.1", "localhost", "::1"}:
             raise ValueError("security = 'plain' is allowed only for a loopback host")
+        _check_auth(self.auth, self.username, self.oauth2_token)
         return self
 
 
@@ -222,10 +292,35 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
     def fix_secret(s: Secret | None) -> Secret | None:
         return s.model_copy(update={"file": fix(s.file)}) if s and s.file else s
 
+    def fix_token(t: TokenSourceSettings | None) -> TokenSourceSettings | None:
+        if t is None:
+            return None
+        state = t.state_file or (Path(f"oauth-{t.provider}.json") if t.provider else None)
+        return t.model_copy(
+            update={
+                "file": fix(t.file),
+                "client_secrets_file": fix(t.client_secrets_file),
+                "service_account_file": fix(t.service_account_file),
+                "state_file": fix(state),
+            }
+        )
+
     imap = settings.inbox.imap
-    imap = imap.model_copy(update={"ca_file": fix(imap.ca_file), "password": fix_secret(imap.password)})
+    imap = imap.model_copy(
+        update={
+            "ca_file": fix(imap.ca_file),
+            "password": fix_secret(imap.password),
+            "oauth2_token": fix_token(imap.oauth2_token),
+        }
+    )
     smtp = settings.smtp
-    smtp = smtp.model_copy(update={"ca_file": fix(smtp.ca_file), "password": fix_secret(smtp.password)})
+    smtp = smtp.model_copy(
+        update={
+            "ca_file": fix(smtp.ca_file),
+            "password": fix_secret(smtp.password),
+            "oauth2_token": fix_token(smtp.oauth2_token),
+        }
+    )
     return settings.model_copy(
         update={
             "database": settings.database.model_copy(update={"url": _resolve_db_url(settings.database.url, base)}),
@@ -268,10 +363,29 @@ def read_secret(secret: Secret | None, what: str) -> str:
 
 def check_secrets(settings: Settings) -> None:
     """Fail at start, not at the first poll, when a backend needs a secret that is missing."""
-    if settings.inbox.backend == "imap" and settings.inbox.imap.password is not None:
-        read_secret(settings.inbox.imap.password, f"{settings.source}: key 'inbox.imap.password'")
-    if settings.smtp.password is not None:
-        read_secret(settings.smtp.password, f"{settings.source}: key 'smtp.password'")
+    imap, smtp = settings.inbox.imap, settings.smtp
+    if settings.inbox.backend == "imap" and imap.auth == "password" and imap.password is not None:
+        read_secret(imap.password, f"{settings.source}: key 'inbox.imap.password'")
+    if smtp.auth == "password" and smtp.password is not None:
+        read_secret(smtp.password, f"{settings.source}: key 'smtp.password'")
+    for enabled, token, key in (
+        (settings.inbox.backend == "imap" and imap.auth == "xoauth2", imap.oauth2_token, "inbox.imap.oauth2_token"),
+        (smtp.auth == "xoauth2", smtp.oauth2_token, "smtp.oauth2_token"),
+    ):
+        if enabled and token is not None:
+            _check_token_source(token, f"{settings.source}: key '{key}'")
+
+
+def _check_token_source(token: TokenSourceSettings, what: str) -> None:
+    """What can be checked without asking a server: the variable is set, the files exist."""
+    if token.env is not None and os.environ.get(token.env) is None:
+        raise ConfigError(f"{what}: environment variable {token.env} is not set")
+    for path in (token.file, token.client_secrets_file, token.service_account_file):
+        if path is not None and not path.is_file():
+            raise ConfigError(f"{what}: file {path} not found")
+    signs_in = token.provider == "microsoft" or (token.provider == "google" and token.service_account_file is None)
+    if signs_in and token.state_file is not None and not token.state_file.is_file():
+        raise ConfigError(f"{what}: no sign-in yet ({token.state_file}); run `agent auth login {token.provider}`")
 
 
 def as_dict(settings: Settings) -> dict[str, Any]:

@@ -15,5 +15,5 @@ from support.databases import (  # noqa: E402,F401  (fixtures are found by name)
     sessions,
     sqlite_url,
 )
-from support.smtp import smtp_server  # noqa: E402,F401
-from support.dovecot import dovecot, imap_account  # noqa: E402,F401
+from support.smtp import smtp_oauth_server, smtp_server  # noqa: E402,F401
+from support.dovecot import dovecot, dovecot_oauth2, imap_account, introspection, oauth_imap_account  # noqa: E402,F401

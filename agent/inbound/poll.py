@@ -9,17 +9,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.config import Settings
-from agent.db.models import Message
+from agent.db.models import Message, Outbox, Request
 from agent.inbound.context import InboundContext
 from agent.inbound.crash import crash_point
 from agent.inbound.ingest import poll_state, read_checkpoint, record_batch
 from agent.inbound.transactions import process_row, process_rows, quarantine
 from agent.mail.archive import ArchiveError
 from agent.mail.inbox import Inbox, InboxConnectionError
+from agent.mail.own_mail import message_ids, own_mail_reason
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class PollReport:
     orphaned: int = 0
     quarantined: int = 0
     recovered: int = 0  # recorded by an earlier pass that stopped before processing them
+    own: int = 0  # our own sent mail shown back to us by the provider: archived, not read as replies
 
     def count(self, status: str, row_matched: bool) -> None:
         if status == "quarantined":
@@ -82,17 +84,59 @@ def poll_once(
             _process_recovered(sessions, row_id, ctx, report)
         with sessions() as session:
             checkpoint = read_checkpoint(session, inbox.account, inbox.folder)
-    for batch in inbox.batches(checkpoint):
-        ctx = ctx or InboundContext.create(settings, rules, now=now)
-        recorded = record_batch(sessions, ctx.archive, account=inbox.account, folder=inbox.folder, batch=batch)
-        inbox.acknowledge(batch)
-        report.new += len(recorded.new_rows)
-        report.duplicates += recorded.duplicates
-        if recorded.new_rows:
-            crash_point("after_checkpoint")
-        for status, matched in process_rows(sessions, recorded.new_rows, ctx):
-            report.count(status, matched)
+    for index, part in enumerate(inbox.parts):
+        if part.since_floor is None:
+            part.since_floor = lambda: first_filing_date(sessions)
+        if index:
+            with sessions() as session:
+                checkpoint = read_checkpoint(session, part.account, part.folder)
+        for batch in part.batches(checkpoint):
+            ctx = ctx or InboundContext.create(settings, rules, now=now)
+            recorded = record_batch(sessions, ctx.archive, account=part.account, folder=part.folder, batch=batch)
+            part.acknowledge(batch)
+            report.new += len(recorded.new_rows)
+            report.duplicates += recorded.duplicates
+            if recorded.new_rows:
+                crash_point("after_checkpoint")
+            rows = _set_aside_own_mail(settings, sessions, recorded.new_rows, report)
+            for status, matched in process_rows(sessions, rows, ctx):
+                report.count(status, matched)
     return report
+
+
+def first_filing_date(sessions: sessionmaker[Session]) -> dt.date | None:
+    """The day the first request was filed: no agency reply can be older, so a resync starts there."""
+    with sessions() as session:
+        first = session.scalar(select(func.min(Request.filed_at)))
+    return first.date() if first is not None else None
+
+
+def _set_aside_own_mail(
+    settings: Settings, sessions: sessionmaker[Session], rows: list[tuple[int, bytes]], report: PollReport
+) -> list[tuple[int, bytes]]:
+    """Mail we sent (From our identity, or a Message-ID in the outbox) is kept, marked, and not processed."""
+    if not rows:
+        return rows
+    ids = message_ids([raw for _, raw in rows])
+    with sessions() as session:
+        sent = set(session.scalars(select(Outbox.message_id).where(Outbox.message_id.in_(ids)))) if ids else set()
+    keep: list[tuple[int, bytes]] = []
+    own: list[tuple[int, str]] = []
+    for row_id, raw in rows:
+        reason = own_mail_reason(raw, settings.identity, sent)
+        if reason is None:
+            keep.append((row_id, raw))
+        else:
+            own.append((row_id, reason))
+    if own:
+        with sessions.begin() as session:
+            for row_id, reason in own:
+                session.execute(
+                    update(Message).where(Message.id == row_id).values(status="own", error=reason)
+                    .execution_options(synchronize_session=False)
+                )
+        report.own += len(own)
+    return keep
 
 
 def _autocommit(sessions: sessionmaker[Session]) -> Engine:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import imaplib
 import logging
 import socket
@@ -10,11 +11,13 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from imapclient import IMAPClient
+from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import IMAPClientAbortError, LoginError
-from tenacity import RetryError, Retrying, retry_if_exception, stop_after_delay, wait_exponential
+from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception, stop_before_delay, wait_exponential
 
-from agent.config import ImapSettings, read_secret
+from agent.config import ImapSettings
+from agent.mail.budget import DailyBudget
+from agent.mail.imap_login import imap_login, is_temporary_login_failure
 from agent.mail.inbox import Checkpoint, Fetched, Inbox, InboxConnectionError, InboxError
 
 log = logging.getLogger(__name__)
@@ -35,9 +38,7 @@ def make_ssl_context(cfg: ImapSettings) -> ssl.SSLContext:
 def is_transient(exc: BaseException) -> bool:
     """Worth retrying: the server went away or is restarting. A bad certificate or password is not."""
     if isinstance(exc, LoginError):
-        # "[UNAVAILABLE] Temporary authentication failure": the server's auth process is (re)starting.
-        text = str(exc).upper()
-        return "UNAVAILABLE" in text or "TEMPORARY" in text
+        return is_temporary_login_failure(exc)
     if isinstance(exc, ssl.SSLCertVerificationError):
         return False
     return isinstance(exc, (OSError, socket.timeout, imaplib.IMAP4.abort, IMAPClientAbortError, EOFError))
@@ -58,34 +59,42 @@ class ImapInbox(Inbox):
         *,
         account: str = "default",
         poll_seconds: float = 60.0,
-        reconnect_seconds: float = 60.0,
+        reconnect_seconds: float | None = None,
         max_batch_bytes: int = MAX_BATCH_BYTES,
         client_factory: Callable[..., IMAPClient] = IMAPClient,
+        budget: DailyBudget | None = None,
     ) -> None:
         self.cfg = cfg
         self.account = account
         self.folder = cfg.folder
         self.poll_seconds = poll_seconds
-        self.reconnect_seconds = reconnect_seconds
+        # Retrying a refused or dropped connection never takes longer than the configured timeout.
+        self.reconnect_seconds = cfg.timeout_seconds if reconnect_seconds is None else reconnect_seconds
         self.max_batch_bytes = max_batch_bytes
         self._factory = client_factory
         self._client: IMAPClient | None = None
         self.uidvalidity: int | None = None
         self.has_idle = False
         self.connects = 0  # how many times a connection was opened; tests and status read it
+        # Shared by every folder of the account: the provider's quota is per mailbox, not per folder.
+        self.budget = budget or DailyBudget(cfg.daily_max_messages, cfg.daily_max_bytes)
+        self._told_spent: dt.date | None = None
 
     # -- connection -------------------------------------------------------------------------
-    def _open(self) -> IMAPClient:
+    def _open(self, connect_timeout: float) -> IMAPClient:
         cfg = self.cfg
         context = make_ssl_context(cfg)
         client = self._factory(
-            cfg.host, port=cfg.port, ssl=cfg.security == "tls", ssl_context=context, timeout=cfg.timeout_seconds
+            cfg.host,
+            port=cfg.port,
+            ssl=cfg.security == "tls",
+            ssl_context=context,
+            timeout=SocketTimeout(connect=connect_timeout, read=cfg.timeout_seconds),
         )
         try:
             if cfg.security == "starttls":
                 client.starttls(context)
-            password = read_secret(cfg.password, "inbox.imap.password") if cfg.password else ""
-            client.login(cfg.username, password)
+            imap_login(client, cfg)
             info = client.select_folder(cfg.folder, readonly=True)
             self.uidvalidity = int(info[b"UIDVALIDITY"])
             self.has_idle = bool(client.has_capability("IDLE"))
@@ -97,27 +106,45 @@ class ImapInbox(Inbox):
         return client
 
     def connect(self) -> IMAPClient:
-        """The open connection, or a new one after retrying transient failures with exponential backoff."""
+        """The open connection, or a new one after retrying transient failures with exponential backoff.
+
+        All attempts together stay within `reconnect_seconds` (the configured timeout_seconds): an
+        unreachable server is reported after that, naming host and port, instead of being retried silently.
+        """
         if self._client is not None:
             return self._client
+        budget = self.reconnect_seconds
+        started = time.monotonic()
         retrying = Retrying(
             retry=retry_if_exception(is_transient),
             wait=wait_exponential(multiplier=0.25, max=15),
-            stop=stop_after_delay(self.reconnect_seconds),
+            stop=stop_before_delay(budget),
+            before_sleep=self._log_retry,
             reraise=False,
         )
         try:
-            self._client = retrying(self._open)
+            self._client = retrying(lambda: self._open(max(budget - (time.monotonic() - started), 0.5)))
         except RetryError as exc:
             cause = exc.last_attempt.exception()
-            raise InboxConnectionError(f"{self.cfg.host}:{self.cfg.port}: cannot connect: {cause}") from cause
+            elapsed = time.monotonic() - started
+            raise InboxConnectionError(
+                f"cannot connect to IMAP server {self.cfg.host}:{self.cfg.port}: {_why(cause)} "
+                f"(gave up after {elapsed:.1f}s; inbox.imap.timeout_seconds = {self.cfg.timeout_seconds:g})"
+            ) from cause
         except ssl.SSLCertVerificationError as exc:
             raise InboxError(f"{self.cfg.host}:{self.cfg.port}: certificate not trusted: {exc.verify_message}") from exc
         except LoginError as exc:
-            raise InboxError(f"{self.cfg.host}:{self.cfg.port}: login refused for {self.cfg.username!r}") from exc
+            how = " (XOAUTH2 token refused, also after a refresh)" if self.cfg.auth == "xoauth2" else ""
+            raise InboxError(f"{self.cfg.host}:{self.cfg.port}: login refused for {self.cfg.username!r}{how}") from exc
         except imaplib.IMAP4.error as exc:
             raise InboxError(f"{self.cfg.host}:{self.cfg.port}: {exc}") from exc
         return self._client
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        cause = state.outcome.exception() if state.outcome is not None else None
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        # INFO: the daemon shows each retry; `agent poll --once` prints only the final one-line error.
+        log.info("imap %s:%s: %s; retrying in %.1fs", self.cfg.host, self.cfg.port, _why(cause), wait)
 
     def close(self) -> None:
         client, self._client = self._client, None
@@ -130,27 +157,48 @@ class ImapInbox(Inbox):
 
     # -- fetching ---------------------------------------------------------------------------
     def new_uids(self, checkpoint: Checkpoint) -> list[int]:
-        """UIDs above the checkpoint; all of them when UIDVALIDITY changed (dedupe makes that safe)."""
+        """UIDs above the checkpoint. On a first run or after a UIDVALIDITY change, every UID again
+        (dedupe makes that safe), but only from the SINCE floor on when there is one."""
         client = self.connect()
         try:
             # NOOP lets the server sync the selected mailbox: without it, mail appended by another
             # connection since SELECT can stay invisible to SEARCH on a long-lived connection.
             client.noop()
-            last = checkpoint.last_uid if checkpoint.uidvalidity == self.uidvalidity else 0
+            resync = checkpoint.uidvalidity != self.uidvalidity
+            last = 0 if resync else checkpoint.last_uid
+            criteria: list[Any] = ["UID", f"{last + 1}:*"]
+            floor = self._floor() if resync else None
+            if floor is not None:
+                log.info("imap %s: %s; fetching mail since %s", self.folder,
+                         "first run" if checkpoint.uidvalidity is None else "UIDVALIDITY changed", floor.isoformat())
+                criteria = ["SINCE", floor, *criteria]
             # "UID n:*" also answers the highest existing UID when nothing is newer: filter it out.
-            return sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
+            return sorted(uid for uid in client.search(criteria) if uid > last)
         except Exception as exc:
             if is_session_failure(exc):
                 raise self._drop(exc) from exc
             raise
 
+    def _floor(self) -> dt.date | None:
+        """The configured `since`, else the first filing date the poller supplies; None: everything."""
+        if self.cfg.since is not None:
+            return self.cfg.since
+        return self.since_floor() if self.since_floor is not None else None
+
     def batches(self, checkpoint: Checkpoint) -> Iterator[list[Fetched]]:
+        if self._budget_spent():
+            return
         uids = self.new_uids(checkpoint)
         uidvalidity = self.uidvalidity
         for start in range(0, len(uids), self.cfg.batch_size):
-            for chunk in self._by_size(uids[start : start + self.cfg.batch_size]):
+            for sized in self._by_size(uids[start : start + self.cfg.batch_size]):
+                allowed = self.budget.take([size for _, size in sized]) if self.budget.limited else len(sized)
+                chunk = [uid for uid, _ in sized[:allowed]]
+                if not chunk:
+                    self._budget_spent()
+                    return
                 # BODY.PEEK[]: reading must never mark the agency's mail as seen for the people who share the box.
-                response = self._call(lambda c=chunk: self.connect().fetch(c, ["BODY.PEEK[]"]))
+                response = self._fetch_bodies(chunk)
                 batch = [
                     Fetched(raw=bytes(response[uid][FETCH_ITEM]), uid=uid, uidvalidity=uidvalidity)
                     for uid in chunk
@@ -162,18 +210,41 @@ class ImapInbox(Inbox):
                     log.warning("imap: %d UID(s) vanished before FETCH: %s", len(missing), missing[:20])
                 if batch:
                     yield batch
+                if allowed < len(sized):
+                    self._budget_spent()  # the rest waits for tomorrow; the checkpoint stops before it
+                    return
 
-    def _by_size(self, uids: list[int]) -> Iterator[list[int]]:
-        """Split a batch so one FETCH never holds more than max_batch_bytes (a few huge PDFs, not 500)."""
+    def _budget_spent(self) -> bool:
+        """True when today's budget is used up; said once a day in the log, with when polling resumes."""
+        if not self.budget.limited or not self.budget.spent():
+            return False
+        today = dt.datetime.now(dt.timezone.utc).date()
+        if self._told_spent != today:
+            self._told_spent = today
+            log.warning(
+                "imap %s: daily download budget spent (%d messages, %d bytes today; limits %s messages, %s bytes); "
+                "polling waits until 00:00 UTC, in %.0f minutes",
+                self.cfg.host, self.budget.messages, self.budget.bytes, self.cfg.daily_max_messages or "no",
+                self.cfg.daily_max_bytes or "no", self.budget.seconds_to_reset() / 60,
+            )
+        return True
+
+    def _fetch_bodies(self, uids: list[int]) -> Any:
+        return self._call(lambda: self.connect().fetch(uids, ["BODY.PEEK[]"]))
+
+    def _by_size(self, uids: list[int]) -> Iterator[list[tuple[int, int]]]:
+        """Split a batch so one FETCH never holds more than max_batch_bytes (a few huge PDFs, not 500).
+
+        Yields (uid, size) pairs: the sizes also count against the daily budget."""
         sizes = self._call(lambda: self.connect().fetch(uids, ["RFC822.SIZE"]))
-        chunk: list[int] = []
+        chunk: list[tuple[int, int]] = []
         total = 0
         for uid in uids:
             size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
             if chunk and total + size > self.max_batch_bytes:
                 yield chunk
                 chunk, total = [], 0
-            chunk.append(uid)
+            chunk.append((uid, size))
             total += size
         if chunk:
             yield chunk
@@ -188,7 +259,13 @@ class ImapInbox(Inbox):
 
     # -- waiting ----------------------------------------------------------------------------
     def wait_for_mail(self, timeout: float) -> bool:
-        """IDLE until the server reports new mail, renewed before the 29-minute limit; else sleep and poll."""
+        """IDLE until the server reports new mail, renewed before the 29-minute limit; else sleep and poll.
+
+        With the daily budget spent there is nothing to fetch until tomorrow: just sleep."""
+        if self._budget_spent():
+            wait = min(timeout, self.budget.seconds_to_reset())
+            time.sleep(wait)
+            return not self.budget.spent()
         try:
             client = self.connect()
         except InboxConnectionError:
@@ -214,6 +291,17 @@ class ImapInbox(Inbox):
             self.close()
             return True
         return any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+
+
+def _why(exc: BaseException | None) -> str:
+    """A short reason for one line of output: "connection refused", not "[Errno 111] Connection refused"."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return "timed out"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc) or type(exc).__name__
 
 
 def _quietly_close(client: IMAPClient) -> None:

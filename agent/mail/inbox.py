@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from agent.config import Settings
@@ -40,6 +41,14 @@ class Inbox(ABC):
 
     account: str
     folder: str
+    # The earliest date worth fetching after a first run or a UIDVALIDITY change (the first filing
+    # date); the poller supplies it, the IMAP inbox asks it only when it resyncs. Maildir ignores it.
+    since_floor: Callable[[], dt.date | None] | None = None
+
+    @property
+    def parts(self) -> list["Inbox"]:
+        """The folders read, each with its own checkpoint; one for a simple inbox."""
+        return [self]
 
     @abstractmethod
     def batches(self, checkpoint: Checkpoint) -> Iterator[list[Fetched]]:
@@ -66,9 +75,9 @@ def open_inbox(settings: Settings) -> Inbox:
     """The backend named in config.toml; nothing connects until the first fetch."""
     backend = settings.inbox.backend
     if backend == "imap":
-        from agent.mail.imap_inbox import ImapInbox
+        from agent.mail.imap_folders import open_imap
 
-        return ImapInbox(settings.inbox.imap, account=settings.inbox.account, poll_seconds=settings.schedule.poll_seconds)
+        return open_imap(settings)
     if backend == "maildir":
         from agent.mail.maildir_inbox import MaildirInbox
 

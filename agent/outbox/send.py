@@ -13,9 +13,10 @@ import aiosmtplib
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from agent.config import ConfigError, Settings, SmtpSettings, read_secret
+from agent.config import ConfigError, Settings, SmtpSettings
 from agent.db.models import Outbox, Request, ReviewItem
 from agent.mail.archive import Archive, Archived, ArchiveError
+from agent.mail.smtp_login import SmtpTokenUnavailable, smtp_client, smtp_connect
 from agent.outbox import breaker, workers
 from agent.outbox.backoff import retry_delay
 from agent.outbox.envelope import EnvelopeError, check_envelope
@@ -323,23 +324,7 @@ def _client(smtp: SmtpSettings) -> aiosmtplib.SMTP:
     if smtp.security == "plain" and smtp.host not in LOOPBACK:
         # The config loader refuses this too; settings built in code must not slip past it.
         raise ConfigError(f"smtp.security = 'plain' is allowed only for a loopback host, not {smtp.host!r}")
-    return aiosmtplib.SMTP(
-        hostname=smtp.host,
-        port=smtp.port,
-        timeout=smtp.timeout_seconds,
-        use_tls=smtp.security == "tls",
-        # STARTTLS is required, not opportunistic, when configured; plain (loopback only) never upgrades.
-        start_tls=True if smtp.security == "starttls" else False,
-        validate_certs=smtp.verify_certificates,
-        cert_bundle=str(smtp.ca_file) if smtp.ca_file else None,
-    )
-
-
-async def _login(client: aiosmtplib.SMTP, smtp: SmtpSettings) -> None:
-    """Authenticate the open session; the one place a login method is chosen."""
-    if not smtp.username:
-        return
-    await client.login(smtp.username, read_secret(smtp.password, "smtp.password"))
+    return smtp_client(smtp)
 
 
 async def _connect(smtp: SmtpSettings) -> aiosmtplib.SMTP:
@@ -350,8 +335,11 @@ async def _connect(smtp: SmtpSettings) -> aiosmtplib.SMTP:
     except ConfigError as exc:
         raise SessionRefused(str(exc)) from exc
     try:
-        await client.connect()
-        await _login(client, smtp)
+        # Logs in as it connects: the password, or XOAUTH2 with a token refreshed once if refused.
+        await smtp_connect(client, smtp)
+    except SmtpTokenUnavailable as exc:
+        client.close()
+        raise SessionRefused(f"no XOAUTH2 token for {where}: {exc}") from exc
     except aiosmtplib.SMTPAuthenticationError as exc:
         client.close()
         raise SessionRefused(f"login refused by {where}: {exc.code} {exc.message}") from exc

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 
 from imapclient import IMAPClient
 
-from agent.config import ImapSettings, Settings, read_secret
+from agent.config import ImapSettings, Settings
+from agent.mail.imap_login import imap_login
 
 
 def sent_folder(settings: Settings) -> str | None:
@@ -30,7 +31,7 @@ def _connect(imap: ImapSettings, source: str) -> Iterator[IMAPClient]:
     try:
         if imap.security == "starttls":
             client.starttls(context)
-        client.login(imap.username, read_secret(imap.password, f"{source}: key 'inbox.imap.password'"))
+        imap_login(client, imap)
         yield client
     finally:
         try:
@@ -40,9 +41,10 @@ def _connect(imap: ImapSettings, source: str) -> Iterator[IMAPClient]:
 
 
 def append_sent(settings: Settings, raw: bytes, when: dt.datetime) -> None:
-    """Store our copy in the Sent folder, marked read; a no-op when no Sent folder is configured."""
+    """Store our copy in the Sent folder, marked read; a no-op when no Sent folder is configured
+    or when the provider (Gmail, Microsoft 365) files submitted mail there itself: no doubled copies."""
     folder = sent_folder(settings)
-    if not folder:
+    if not folder or settings.inbox.imap.provider_files_sent:
         return
     with _connect(settings.inbox.imap, str(settings.source)) as client:
         if not client.folder_exists(folder):

@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
+from support.oauth_server import Introspection
+
 PASSWORD = "pw"  # the static passdb accepts any user name with this password
 
 
@@ -41,7 +43,26 @@ def _dovecot_problem() -> str | None:
     return None
 
 
-def _config(base: Path, port: int, tls_port: int) -> str:
+_STATIC_PASSDB = f"""passdb {{
+  driver = static
+  args = password={PASSWORD}
+}}"""
+
+
+def _oauth2_passdb(base: Path, introspection_url: str) -> str:
+    """XOAUTH2/OAUTHBEARER checked against a loopback introspection endpoint (RFC 7662, POST token=...)."""
+    (base / "oauth2.conf.ext").write_text(
+        f"introspection_mode = post\nintrospection_url = {introspection_url}\nforce_introspection = yes\n"
+        "username_attribute = username\nactive_attribute = active\nactive_value = true\n"
+    )
+    return f"""passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {base}/oauth2.conf.ext
+}}"""
+
+
+def _config(base: Path, port: int, tls_port: int, passdb: str = _STATIC_PASSDB, mechanisms: str = "plain login") -> str:
     root = os.geteuid() == 0
     if root:
         # imap and imap-login refuse root; mail is accessed as nobody, the package users do the rest.
@@ -63,12 +84,9 @@ state_dir = {base}/state
 log_path = {base}/dovecot.log
 instance_name = dc-{base.name}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 auth_failure_delay = 0
-passdb {{
-  driver = static
-  args = password={PASSWORD}
-}}
+{passdb}
 userdb {{
   driver = static
   args = allow_all_users=yes
@@ -103,7 +121,7 @@ service imap-login {{
 class DovecotServer:
     """Start, stop and restart one Dovecot master in its own process group."""
 
-    def __init__(self) -> None:
+    def __init__(self, introspection_url: str | None = None) -> None:
         # Unix socket paths are capped at 108 bytes and every parent must be traversable by
         # dovecot and nobody: a short 0755 directory straight under /tmp, not pytest's tmp_path.
         self.base = Path(tempfile.mkdtemp(prefix="dc-", dir="/tmp"))
@@ -119,7 +137,12 @@ class DovecotServer:
         if os.geteuid() == 0:
             os.chown(mail, 65534, 65534)
         self._make_cert()
-        self.conf.write_text(_config(self.base, self.port, self.tls_port))
+        if introspection_url is None:
+            self.conf.write_text(_config(self.base, self.port, self.tls_port))
+        else:
+            # The OAuth variant: only XOAUTH2/OAUTHBEARER logins, each token asked of the endpoint.
+            passdb = _oauth2_passdb(self.base, introspection_url)
+            self.conf.write_text(_config(self.base, self.port, self.tls_port, passdb, "xoauth2 oauthbearer"))
 
     def _make_cert(self) -> None:
         # subjectAltName IP: Python checks the SAN, never the CN, when verifying a host name.
@@ -246,14 +269,18 @@ class ImapAccount:
         self.server.restart()
 
 
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[DovecotServer]:
-    """One Dovecot for the whole session; outside CI a missing dovecot skips, in CI it fails."""
+def _require_dovecot() -> None:
     problem = _dovecot_problem()
     if problem:
         if os.environ.get("CI"):
             pytest.fail(f"Dovecot is required in CI: {problem}")
         pytest.skip(f"skipping IMAP tests outside CI: {problem}")
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    """One Dovecot for the whole session; outside CI a missing dovecot skips, in CI it fails."""
+    _require_dovecot()
     server = DovecotServer()
     try:
         server.start()
@@ -270,3 +297,71 @@ def imap_account(dovecot: DovecotServer) -> Iterator[ImapAccount]:
     if dovecot.proc is None or dovecot.proc.poll() is not None:
         dovecot.start()  # a test that stopped the server must not break the next one
     yield ImapAccount(server=dovecot, user=f"u{uuid.uuid4().hex[:10]}")
+
+
+@pytest.fixture(scope="session")
+def introspection() -> Iterator[Introspection]:
+    """The loopback token-introspection endpoint the OAuth Dovecot asks about every XOAUTH2 login."""
+    endpoint = Introspection().start()
+    yield endpoint
+    endpoint.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot_oauth2(introspection: Introspection) -> Iterator[DovecotServer]:
+    """A second Dovecot whose only passdb is oauth2 (XOAUTH2 and OAUTHBEARER) against `introspection`."""
+    _require_dovecot()
+    server = DovecotServer(introspection_url=introspection.url)
+    try:
+        server.start()
+    except Exception:
+        server.cleanup()
+        raise
+    yield server
+    server.cleanup()
+
+
+@dataclass
+class OAuthImapAccount:
+    """A fresh mailbox on the OAuth Dovecot; `grant` makes a token valid for it, `revoke` ends that."""
+
+    server: DovecotServer
+    introspection: Introspection
+    user: str
+
+    @property
+    def host(self) -> str:
+        return self.server.host
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    def grant(self, token: str) -> None:
+        self.introspection.grant(self.user, token)
+
+    def revoke(self, token: str) -> None:
+        self.introspection.revoke(token)
+
+    def client(self, folder: str | None = "INBOX") -> IMAPClient:
+        token = f"helper-{uuid.uuid4().hex}"
+        self.grant(token)
+        client = IMAPClient(self.host, port=self.port, ssl=False, timeout=10)
+        client.oauth2_login(self.user, token)
+        if folder:
+            client.select_folder(folder)
+        return client
+
+    def append(self, raw: bytes, folder: str = "INBOX") -> None:
+        client = self.client(folder=None)
+        try:
+            client.append(folder, raw)
+        finally:
+            client.logout()
+
+
+@pytest.fixture
+def oauth_imap_account(dovecot_oauth2: DovecotServer, introspection: Introspection) -> OAuthImapAccount:
+    if dovecot_oauth2.proc is None or dovecot_oauth2.proc.poll() is not None:
+        dovecot_oauth2.start()
+    return OAuthImapAccount(server=dovecot_oauth2, introspection=introspection, user=f"o{uuid.uuid4().hex[:10]}")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import socket
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -12,6 +15,9 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from support.oauth_server import decode_xoauth2
 
 from agent.config import SmtpSettings
 
@@ -130,6 +136,61 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@dataclass
+class _OAuthHandler(_Handler):
+    """Accepts AUTH XOAUTH2 with a granted (user, token); a refusal is the provider's dance:
+    334 with a base64 JSON error, the client's empty line, then 535."""
+
+    granted: set[tuple[str, str]] = field(default_factory=set)
+    auths: list[tuple[str, str, bool]] = field(default_factory=list)  # (user, token, accepted)
+
+    async def auth_XOAUTH2(self, server: Any, args: list[str]) -> AuthResult:  # noqa: N802 - aiosmtpd's naming
+        blob = args[1] if len(args) > 1 else (await server.challenge_auth("", encode_to_b64=False)).decode()
+        user, token = decode_xoauth2(blob)
+        ok = (user, token) in self.granted
+        self.auths.append((user, token, ok))
+        if ok:
+            return AuthResult(success=True, auth_data=user)
+        error = base64.b64encode(json.dumps({"status": "401", "schemes": "bearer"}).encode()).decode()
+        await server.challenge_auth(error, encode_to_b64=False)
+        return AuthResult(success=False, handled=False, message="535 5.7.8 Username and Password not accepted")
+
+
+class OAuthSmtpServer(SmtpServer):
+    """An aiosmtpd that offers only XOAUTH2 and refuses MAIL before a successful AUTH."""
+
+    def __init__(self, controller: Controller, handler: _OAuthHandler) -> None:
+        super().__init__(controller, handler)
+        self._oauth = handler
+
+    def grant(self, user: str, token: str) -> None:
+        self._oauth.granted.add((user, token))
+
+    def revoke(self, user: str, token: str) -> None:
+        self._oauth.granted.discard((user, token))
+
+    @property
+    def auths(self) -> list[tuple[str, str, bool]]:
+        return list(self._oauth.auths)
+
+
+@pytest.fixture
+def smtp_oauth_server() -> Iterator[OAuthSmtpServer]:
+    handler = _OAuthHandler()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=_free_port(), ready_timeout=10,
+        auth_require_tls=False, auth_required=True, auth_exclude_mechanism=["PLAIN", "LOGIN"],
+    )
+    with warnings.catch_warnings():
+        # AUTH without TLS is what we want on loopback; aiosmtpd warns about it for every session.
+        warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+        controller.start()
+    try:
+        yield OAuthSmtpServer(controller, handler)
+    finally:
+        controller.stop()
 
 
 @pytest.fixture
