@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 from zoneinfo import ZoneInfo
 
 import typer
@@ -16,7 +16,7 @@ from agent.operators.clock import UTC, local_today
 from agent.operators.explain import explain as explain_message
 from agent.operators.queries import NotFound, RequestFilter, find_message, find_request, list_requests
 from agent.operators.status import read_health
-from agent.operators.timeline import build_thread
+from agent.operators.timeline import Thread, build_thread
 from agent.operators.vocab import all_states
 
 JsonOpt = typer.Option(False, "--json", help="Machine-readable output.")
@@ -83,7 +83,7 @@ def explain_cmd(
     if as_json:
         print(json.dumps(x.as_json(), indent=2, default=str))
         return
-    out.print(display.explanation_view(x))
+    out.print(display.explanation_view(x, zone=context.settings().schedule.timezone))
 
 
 def status_cmd(ctx: typer.Context, as_json: bool = JsonOpt) -> None:
@@ -111,7 +111,7 @@ def _or_fail(find: Callable[[], object]):  # type: ignore[no-untyped-def]
         fail(str(exc), 1)
 
 
-def _thread_json(thread) -> dict:  # type: ignore[no-untyped-def]
+def _thread_json(thread: Thread) -> dict[str, Any]:
     from dataclasses import asdict
 
     from agent.operators.timeline import MessageEntry

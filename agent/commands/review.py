@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.markup import escape
@@ -13,7 +13,7 @@ from rich.text import Text
 from sqlalchemy.orm import Session
 
 from agent.commands._context import AppContext, app_context, fail, out
-from agent.db.models import Message, Request
+from agent.db.models import Message, Request, ReviewItem
 from agent.operators import display, review
 from agent.operators.clock import UTC
 from agent.operators.queries import NotFound, review_queue, suggestions
@@ -62,7 +62,7 @@ def _walk_one(context: AppContext, item_id: int, position: str, who: str) -> boo
         request = session.get(Request, item.request_id) if item.request_id else None
         message = session.get(Message, item.message_row_id) if item.message_row_id else None
         ranked = suggestions(session, item)
-        out.print(display.review_item_view(item, request, message, position, ranked))
+        out.print(display.review_item_view(item, request, message, position, ranked, zone=context.settings().schedule.timezone))
         suggestion = ranked[0].reference if ranked else None
     while True:
         choice = Prompt.ask(
@@ -161,7 +161,7 @@ def review_list(
         if as_json:
             print(json.dumps([_item_json(session, i, requests, messages) for i in items], indent=2, default=str))
             return
-        out.print(display.review_table(items, requests, messages))
+        out.print(display.review_table(items, requests, messages, zone=app_context(ctx).settings().schedule.timezone))
 
 
 @review_app.command("confirm")
@@ -216,7 +216,9 @@ def review_skip(ctx: typer.Context, item: int = typer.Argument(..., help="Review
     _script_action(ctx, "skip", item, operator, as_json)
 
 
-def _item_json(session: Session, i, requests: dict[int, Request], messages: dict[int, Message]) -> dict:  # type: ignore[no-untyped-def]
+def _item_json(
+    session: Session, i: ReviewItem, requests: dict[int, Request], messages: dict[int, Message]
+) -> dict[str, Any]:
     req = requests.get(i.request_id or -1)
     msg = messages.get(i.message_row_id or -1)
     return {
