@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "agent.commands.operators",
     "agent.commands.inbound",
     "agent.commands.archive",
+    "agent.commands.rules",
     "agent.commands.classify",
     "agent.commands.deadlines",
     "agent.commands.followups",

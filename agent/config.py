@@ -8,7 +8,11 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from agent.resources import bundled_rules
 
 DEFAULT_CONFIG_NAME = "config.toml"
 CONFIG_ENV_VAR = "AGENT_CONFIG"
@@ -204,6 +208,16 @@ class ScheduleSettings(_Section):
     digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     digest_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "08:00"
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        # A misspelt zone would otherwise surface as a traceback at the first deadline or digest.
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as 'America/Los_Angeles')") from None
+        return value
+
 
 class DaemonSettings(_Section):
     status_file: Path = Path("status.json")
@@ -214,7 +228,8 @@ class DaemonSettings(_Section):
 
 
 class RulesSettings(_Section):
-    path: Path = Path("rules")
+    # None: the rules that ship with the agent (`agent rules init DIR` copies them for editing).
+    path: Path | None = None
 
 
 class Settings(_Section):
@@ -235,7 +250,8 @@ class Settings(_Section):
 
     @property
     def rules_path(self) -> Path:
-        return self.rules.path
+        """The configured rules folder, else the bundled one."""
+        return self.rules.path if self.rules.path is not None else bundled_rules()
 
     @property
     def archive_path(self) -> Path:
@@ -275,7 +291,7 @@ def _describe(path: Path, exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         key = ".".join(str(part) for part in err["loc"]) or "(top level)"
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
         lines.append(f"{path}: key '{key}': {msg}")
     return "\n".join(lines)
 

@@ -21,7 +21,8 @@ from agent.pipeline.stage_data import ParsedMessage, ThreadContext
 from agent.pipeline.understand import load_understand_rules, understand
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV = Path("/work/shared/corpus/dev.jsonl")
+# The project's shared/ folder sits beside the repository.
+DEV = ROOT.parent / "shared" / "corpus" / "dev.jsonl"
 
 
 def corpus(dev: Path) -> list[ParsedMessage]:

@@ -12,7 +12,9 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import create_engine
 
-from agent.db.migrate import ALEMBIC_DIR, alembic_config
+from agent.db.migrate import alembic_config
+
+ALEMBIC_DIR = Path(__file__).resolve().parents[1] / "alembic"  # the checkout's, not an installed copy
 
 TARGET = ALEMBIC_DIR / "versions" / "0001_initial.py"
 

@@ -13,11 +13,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.config import ConfigError, Settings, load_settings
+from agent.db.readiness import DatabaseNotReady, require_reachable, require_schema
 from agent.db.session import make_engine, make_session_factory
 from agent.operators.ids import BadId, parse_id
 from agent.operators.terminal import plain
-
-REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
+from agent.resources import bundled_rules
 
 # Rich decides colour by itself: colour on a terminal, plain text in pipes and files.
 # soft_wrap: a message line (often holding a long path) is never broken in the middle for scripts
@@ -50,6 +50,7 @@ class AppContext:
     config_path: Path
     _settings: Settings | None = None
     _engine: Engine | None = None
+    _schema_checked: bool = False
     _sessions: sessionmaker[Session] | None = field(default=None, repr=False)
 
     def settings(self) -> Settings:
@@ -61,9 +62,26 @@ class AppContext:
         return self._settings
 
     def engine(self) -> Engine:
+        """The engine of a database at this code's schema; otherwise one line naming `agent db upgrade`."""
+        engine = self.unchecked_engine()
+        if not self._schema_checked:
+            try:
+                require_schema(engine)
+            except DatabaseNotReady as exc:
+                fail(str(exc), EXIT_FAILURE)
+            self._schema_checked = True
+        return engine
+
+    def unchecked_engine(self, *, connect: bool = False) -> Engine:
+        """For the commands that create or migrate the schema (`db upgrade`, `run`); `connect` checks reachability."""
         if self._engine is None:
             s = self.settings()
             self._engine = make_engine(s.database.url, echo=s.database.echo)
+        if connect:
+            try:
+                require_reachable(self._engine)
+            except DatabaseNotReady as exc:
+                fail(str(exc), EXIT_FAILURE)
         return self._engine
 
     def sessions(self) -> sessionmaker[Session]:
@@ -72,9 +90,9 @@ class AppContext:
         return self._sessions
 
     def rules_path(self) -> Path:
-        """The configured rules folder, or the repository's when no config file exists."""
+        """The configured rules folder, or the bundled rules when no config file exists."""
         if self._settings is None and not self.config_path.is_file():
-            return REPO_RULES
+            return bundled_rules()
         return self.settings().rules_path
 
 
@@ -87,5 +105,5 @@ def app_context(ctx: typer.Context) -> AppContext:
 
 def rules_dir(ctx: typer.Context | None = None) -> Path:
     if ctx is None:
-        return REPO_RULES
+        return bundled_rules()
     return app_context(ctx).rules_path()

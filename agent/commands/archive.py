@@ -19,7 +19,7 @@ def check(
     do_prune: bool = typer.Option(False, "--prune", help="Remove duplicate copies (same bytes as a recorded message)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """List files no message points at; exit 1 when a recorded message has lost its file."""
+    """List files no message points at; exit 1 when a recorded message has lost its file or sent mail was never archived."""
     app = app_context(ctx)
     settings = app.settings()
     archive = Archive(settings.archive_path)
@@ -41,7 +41,12 @@ def check(
             out.print("duplicate copies can be removed with --prune", highlight=False)
         if report.missing:
             out.print(f"message rows whose archive file is missing: {', '.join(map(str, report.missing[:20]))}", highlight=False)
-    if report.missing:
+        if report.unarchived_sent:
+            out.print(
+                f"outbox rows sent but never archived: {', '.join(map(str, report.unarchived_sent[:20]))}",
+                highlight=False,
+            )
+    if report.failed:
         raise typer.Exit(EXIT_FAILURE)
 
 

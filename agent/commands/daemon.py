@@ -40,9 +40,10 @@ def run(
     except ConfigError as exc:
         fail(str(exc))
     redactor = setup_logging(settings)
+    engine = app.unchecked_engine(connect=True)  # an unreachable server: one line naming it
     try:
         # The schema must be current before any job touches it; at head this is a no-op.
-        migrate.upgrade(app.engine())
+        migrate.upgrade(engine)
     except Exception as exc:  # noqa: BLE001 - no database, no daemon: say why in one line
         fail(redactor.redact(f"cannot prepare the database: {type(exc).__name__}: {exc}".splitlines()[0]), EXIT_FAILURE)
     try:

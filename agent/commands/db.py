@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
-from agent.commands._context import app_context, fail, out
+from sqlalchemy import Engine
+
+from agent.commands._context import EXIT_FAILURE, app_context, fail, out
 from agent.config import ConfigError, as_dict, check_secrets
 from agent.db import migrate
+from agent.db.readiness import UPGRADE_HINT, sqlite_file
 
 db_app = typer.Typer(help="Database schema: upgrade, downgrade, current revision.", no_args_is_help=True)
 config_app = typer.Typer(help="Check or show the configuration.", no_args_is_help=True)
@@ -17,7 +21,7 @@ config_app = typer.Typer(help="Check or show the configuration.", no_args_is_hel
 @db_app.command("upgrade")
 def upgrade(ctx: typer.Context, revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Create or migrate the database to the given revision (default: head)."""
-    engine = app_context(ctx).engine()
+    engine = app_context(ctx).unchecked_engine(connect=True)
     migrate.upgrade(engine, revision)
     out.print(f"database at revision {migrate.current_revision(engine)} ({engine.url.render_as_string()})")
 
@@ -25,7 +29,7 @@ def upgrade(ctx: typer.Context, revision: str = typer.Argument("head", help="Tar
 @db_app.command("downgrade")
 def downgrade(ctx: typer.Context, revision: str = typer.Argument(..., help="Target revision, e.g. base.")) -> None:
     """Migrate the database down to an older revision."""
-    engine = app_context(ctx).engine()
+    engine = _existing(ctx)
     migrate.downgrade(engine, revision)
     out.print(f"database at revision {migrate.current_revision(engine)}")
 
@@ -33,18 +37,47 @@ def downgrade(ctx: typer.Context, revision: str = typer.Argument(..., help="Targ
 @db_app.command("current")
 def current(ctx: typer.Context) -> None:
     """Print the database's current revision."""
-    out.print(migrate.current_revision(app_context(ctx).engine()) or "(empty)")
+    out.print(migrate.current_revision(_existing(ctx)) or "(empty)")
+
+
+def _existing(ctx: typer.Context) -> Engine:
+    """A reachable database that already exists (a SQLite file is never created just to be inspected)."""
+    app = app_context(ctx)
+    engine = app.unchecked_engine()
+    path = sqlite_file(engine.url)
+    if path is not None and not path.exists():
+        fail(f"no database at {path} yet: {UPGRADE_HINT}", EXIT_FAILURE)
+    return app.unchecked_engine(connect=True)
 
 
 @config_app.command("check")
 def check(ctx: typer.Context) -> None:
-    """Validate config.toml and that every configured secret can be read."""
+    """Validate config.toml, that every configured secret can be read, and that the rules folder loads."""
     settings = app_context(ctx).settings()
     try:
         check_secrets(settings)
     except ConfigError as exc:
         fail(str(exc))
+    problem = rules_problem(settings.rules_path)
+    if problem:
+        fail(f"{settings.source}: key 'rules.path': {problem}")
     out.print(f"{settings.source}: ok")
+
+
+def rules_problem(rules_dir: Path) -> str | None:
+    """Why the rules folder cannot be used, or None: the same loading the daemon does at start."""
+    from agent.daemon.ruleset import RulesUnavailable, load_rules
+
+    if not rules_dir.is_dir():
+        return f"rules folder {rules_dir} does not exist (`agent rules init DIR` makes one)"
+    try:
+        load_rules(rules_dir, fresh=True)
+    except RulesUnavailable:
+        return None
+    except Exception as exc:  # noqa: BLE001 - any rule error is reported, in one line
+        first = str(exc).strip().splitlines()
+        return f"rules in {rules_dir} do not load: {first[0] if first else type(exc).__name__}"
+    return None
 
 
 @config_app.command("show")

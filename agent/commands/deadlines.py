@@ -25,7 +25,9 @@ def _rules_dir(ctx: typer.Context) -> Path:
     try:
         from agent.commands._context import rules_dir
     except ImportError:
-        return Path(__file__).resolve().parents[2] / "rules"
+        from agent.resources import bundled_rules
+
+        return bundled_rules()
     # A test may mount these commands on a bare Typer app whose context carries no settings.
     return rules_dir(ctx if ctx.find_root().obj is not None else None)
 

@@ -18,7 +18,7 @@ from agent.operators.clock import UTC, local_today
 from agent.operators.explain import explain as explain_message
 from agent.operators.queries import NotFound, RequestFilter, find_message, find_request, list_requests
 from agent.operators.status import EXIT_UNHEALTHY, read_health
-from agent.operators.timeline import build_thread
+from agent.operators.timeline import Thread, build_thread
 from agent.operators.vocab import all_states
 
 # A window wider than a century is a typo, and past ~2.7 million years the date arithmetic overflows.
@@ -87,7 +87,7 @@ def explain_cmd(
     if as_json:
         print(json.dumps(x.as_json(), indent=2, default=str))
         return
-    out.print(display.explanation_view(x))
+    out.print(display.explanation_view(x, zone=context.settings().schedule.timezone))
 
 
 T = TypeVar("T")
@@ -128,7 +128,7 @@ def _or_fail(find: Callable[[], T]) -> T:
         fail(str(exc), 1)
 
 
-def _thread_json(thread: Any) -> dict[str, Any]:
+def _thread_json(thread: Thread) -> dict[str, Any]:
     from dataclasses import asdict
 
     from agent.operators.timeline import MessageEntry

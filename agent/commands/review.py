@@ -62,7 +62,7 @@ def _walk_one(context: AppContext, item_id: int, position: str, who: str) -> boo
         request = session.get(Request, item.request_id) if item.request_id else None
         message = session.get(Message, item.message_row_id) if item.message_row_id else None
         ranked = suggestions(session, item)
-        out.print(display.review_item_view(item, request, message, position, ranked))
+        out.print(display.review_item_view(item, request, message, position, ranked, zone=context.settings().schedule.timezone))
         suggestion = ranked[0].reference if ranked else None
     while True:
         choice = Prompt.ask(
@@ -162,7 +162,7 @@ def review_list(
         if as_json:
             print(json.dumps([_item_json(session, i, requests, messages) for i in items], indent=2, default=str))
             return
-        out.print(display.review_table(items, requests, messages))
+        out.print(display.review_table(items, requests, messages, zone=app_context(ctx).settings().schedule.timezone))
 
 
 @review_app.command("confirm")
@@ -217,7 +217,9 @@ def review_skip(ctx: typer.Context, item: str = typer.Argument(..., help="Review
     _script_action(ctx, "skip", item, operator, as_json)
 
 
-def _item_json(session: Session, i: ReviewItem, requests: dict[int, Request], messages: dict[int, Message]) -> dict[str, Any]:
+def _item_json(
+    session: Session, i: ReviewItem, requests: dict[int, Request], messages: dict[int, Message]
+) -> dict[str, Any]:
     req = requests.get(i.request_id or -1)
     msg = messages.get(i.message_row_id or -1)
     return {

@@ -10,7 +10,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -23,6 +22,8 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from agent.db.types import UTCDateTime
 
 # Stable constraint names make migrations reproducible on SQLite (batch mode) and PostgreSQL.
 NAMING_CONVENTION = {
@@ -40,7 +41,7 @@ class Base(DeclarativeBase):
 
 
 def _now() -> Mapped[dt.datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now(), default=func.now())
+    return mapped_column(UTCDateTime(), server_default=func.now(), default=func.now())
 
 
 class Agency(Base):
@@ -96,19 +97,19 @@ class Request(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     reply_address: Mapped[str | None] = mapped_column(String(320), unique=True)
     message_id: Mapped[str | None] = mapped_column(String(500), index=True)
-    filed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    filed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     clock_start: Mapped[dt.date | None] = mapped_column(Date)
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     extended_due: Mapped[dt.date | None] = mapped_column(Date)
     promised_date: Mapped[dt.date | None] = mapped_column(Date)
     next_action_date: Mapped[dt.date | None] = mapped_column(Date)
     followups_sent: Mapped[int] = mapped_column(Integer, default=0)
-    last_followup_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    last_reply_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_followup_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_reply_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     flags: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = _now()
     updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), default=func.now(), onupdate=func.now()
+        UTCDateTime(), server_default=func.now(), default=func.now(), onupdate=func.now()
     )
 
     agency: Mapped[Agency] = relationship(back_populates="requests")
@@ -162,7 +163,7 @@ class Message(Base):
     subject: Mapped[str | None] = mapped_column(Text)
     from_addr: Mapped[str | None] = mapped_column(String(320), index=True)
     to_addrs: Mapped[list[Any]] = mapped_column(default=list)
-    sent_date: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_date: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     in_reply_to: Mapped[str | None] = mapped_column(String(500))
     references: Mapped[list[Any]] = mapped_column(default=list)
     kind: Mapped[str | None] = mapped_column(String(20))  # reply | auto_reply | bounce | ours
@@ -174,7 +175,7 @@ class Message(Base):
     cleaned_text: Mapped[str | None] = mapped_column(Text)
     folded: Mapped[list[Any]] = mapped_column(default=list)
     received_at: Mapped[dt.datetime] = _now()
-    processed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     attachments: Mapped[list["Attachment"]] = relationship(back_populates="message")
 
@@ -235,12 +236,12 @@ class Outbox(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
-    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(200))
-    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Set (committed) just before MAIL FROM: a row claimed but never started can be requeued after a crash.
-    smtp_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    smtp_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = _now()
 
 
@@ -256,7 +257,7 @@ class MailboxState(Base):
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), default=func.now(), onupdate=func.now()
+        UTCDateTime(), server_default=func.now(), default=func.now(), onupdate=func.now()
     )
 
 
@@ -274,7 +275,7 @@ class ReviewItem(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     suggestions: Mapped[list[Any]] = mapped_column(default=list)
     resolved_by: Mapped[str | None] = mapped_column(String(200))
-    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = _now()
 
 
@@ -312,5 +313,5 @@ class DaemonState(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), default=func.now(), onupdate=func.now()
+        UTCDateTime(), server_default=func.now(), default=func.now(), onupdate=func.now()
     )

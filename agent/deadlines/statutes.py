@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from agent.resources import bundled_rules
+
 DayType = Literal["calendar", "business"]
 ClockStart = Literal["received", "sent"]
 Roll = Literal["next_business_day", "none"]
@@ -26,8 +28,6 @@ JURISDICTIONS: tuple[str, ...] = ("US", *STATES, "DC")
 DEFAULTS_FILE = "defaults.toml"
 RESERVED_FILES = frozenset({DEFAULTS_FILE, "calendar.toml"})
 
-# Used only when a caller has no configured rules folder (tests, a bare checkout).
-FALLBACK_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 
 
 class StatuteError(Exception):
@@ -68,7 +68,7 @@ class Defaults:
 
 def statute_dir(rules_path: Path | None = None) -> Path:
     """The statutes folder inside the configured rules folder."""
-    return (rules_path if rules_path is not None else FALLBACK_RULES_DIR) / "statutes"
+    return (rules_path if rules_path is not None else bundled_rules()) / "statutes"
 
 
 # (key, type, required) for each table; bool is checked apart because bool is a subclass of int.
@@ -111,7 +111,7 @@ def _check_table(
             raise StatuteError(f"{where}: `{prefix}{key}` must be {kind.__name__}, got {type(value).__name__}")
         if key in _ENUMS and value not in _ENUMS[key]:
             raise StatuteError(f"{where}: `{prefix}{key}` = {value!r}; expected one of {', '.join(_ENUMS[key])}")
-        if kind is int and value < 0:
+        if isinstance(value, int) and kind is int and value < 0:
             raise StatuteError(f"{where}: `{prefix}{key}` must not be negative")
 
 

@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.commands._context import REPO_RULES
+from agent.resources import bundled_rules
 
 DEMO_ADDRESS = "records@demo-desk.example"
 OPERATOR = "operator@demo-desk.example"
@@ -46,7 +46,7 @@ def create_workspace(workdir: Path | None, smtp_port: int) -> Workspace:
         root.mkdir(parents=True, exist_ok=True)
     ws = Workspace(root)
     # A copy of the rules, so the user can edit them and rerun `agent reprocess` without touching the repository.
-    shutil.copytree(REPO_RULES, root / "rules")
+    shutil.copytree(bundled_rules(), root / "rules", ignore=shutil.ignore_patterns("__pycache__"))
     ws.outgoing.mkdir()
     ws.config.write_text(_CONFIG.format(port=smtp_port, address=DEMO_ADDRESS, operator=OPERATOR), encoding="utf-8")
     return ws

@@ -12,7 +12,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Row, Select, case, func, or_, select
 from sqlalchemy.orm import Session, load_only, selectinload
@@ -82,6 +82,7 @@ def build_digest(session: Session, *, since: dt.date, until: dt.date, settings: 
         received=_received(week_msgs, by_id, zone),
         campaigns=_campaigns(session, week_msgs, by_id, start, end, until),
         response_times=_response_times(session, week_msgs, by_id, end),
+        zone=zone,
     )
 
 
@@ -106,14 +107,14 @@ def _chunks(ids: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
         yield ordered[i:i + size]
 
 
-def _facts_query() -> Select[Any]:
+def _facts_query() -> Select[Unpack[tuple[Any, ...]]]:
     return select(
         Request.id, Request.reference, Request.state, Request.agency_id, Agency.name, Request.campaign_id,
         Request.due_date, Request.extended_due, Request.promised_date, Request.filed_at,
     ).join(Agency, Agency.id == Request.agency_id)
 
 
-def _facts(session: Session, stmt: Select[Any]) -> list[RequestFacts]:
+def _facts(session: Session, stmt: Select[Unpack[tuple[Any, ...]]]) -> list[RequestFacts]:
     return [RequestFacts(*row) for row in session.execute(stmt)]
 
 
@@ -147,7 +148,7 @@ def _week_messages(session: Session, start: dt.datetime, end: dt.datetime) -> li
     return sorted((m for m in candidates if start <= arrived(m) < end), key=lambda m: (arrived(m), m.id))
 
 
-def _review_items(session: Session, end: dt.datetime) -> Sequence[Row[Any]]:
+def _review_items(session: Session, end: dt.datetime) -> Sequence[Row[Unpack[tuple[Any, ...]]]]:
     # Still undecided now and already there when the week ended (a past week's digest stays about that week).
     return session.execute(
         select(ReviewItem.id, ReviewItem.kind, ReviewItem.request_id, ReviewItem.reason, ReviewItem.created_at)
@@ -228,7 +229,7 @@ def _due_soon(requests: Iterable[RequestFacts], until: dt.date) -> tuple[DueSoon
 
 
 def _waiting(
-    items: Iterable[Row[Any]], by_id: dict[int, RequestFacts], until: dt.date, zone: str
+    items: Iterable[Row[Unpack[tuple[Any, ...]]]], by_id: dict[int, RequestFacts], until: dt.date, zone: str
 ) -> tuple[Waiting, ...]:
     out = []
     for i in items:
@@ -343,7 +344,7 @@ def _first_answers(session: Session, agencies: Iterable[int], end: dt.datetime) 
         )
         for rid, sent_date, received_at in rows:
             when = _arrival(sent_date, received_at)
-            if when < end and (rid not in first or when < first[rid]):
+            if rid is not None and when < end and (rid not in first or when < first[rid]):
                 first[rid] = when
     return first
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import jinja2
 
 from agent.digest.sections import Digest
+from agent.resources import bundled_rules
 
-# The templates we ship; an operator's rules folder may override either file by name.
-BUNDLED_TEMPLATES = Path(__file__).resolve().parents[2] / "rules" / "templates"
 TEXT_TEMPLATE = "digest.txt.j2"
 HTML_TEMPLATE = "digest.html.j2"
 
@@ -35,7 +34,7 @@ BUCKET_NAMES = {
 def _env(rules_dir: Path) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(
-            [jinja2.FileSystemLoader(str(rules_dir / "templates")), jinja2.FileSystemLoader(str(BUNDLED_TEMPLATES))]
+            [jinja2.FileSystemLoader(str(rules_dir / "templates")), jinja2.FileSystemLoader(str(bundled_rules() / "templates"))]
         ),
         undefined=jinja2.StrictUndefined,
         # Agency text lands in the HTML: escape everything in *.html.j2, nothing in the text template.

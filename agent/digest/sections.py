@@ -96,6 +96,7 @@ class Digest:
     campaigns: tuple[CampaignProgress, ...] = ()
     response_times: tuple[ResponseTime, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    zone: str = "UTC"  # the desk's zone: the week runs midnight to midnight there, and days are its days
 
     @property
     def last_day(self) -> dt.date:

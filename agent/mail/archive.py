@@ -31,8 +31,9 @@ class Archive:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        # create=True makes cur/new/tmp; factory=None keeps messages as plain bytes access.
-        self._maildir = mailbox.Maildir(self.root, factory=None, create=True)
+        ensure_layout(self.root)
+        # factory=None keeps messages as plain bytes access.
+        self._maildir = mailbox.Maildir(self.root, factory=None, create=False)
 
     def add(self, raw: bytes) -> Archived:
         """Store raw bytes and return only after the file and its directory are on disk."""
@@ -111,6 +112,23 @@ class Archive:
             if candidate.name.split(mailbox.Maildir.colon, 1)[0] == key:
                 return candidate
         raise ArchiveError(f"no message with key {key!r} in archive {self.root}")
+
+
+MAILDIR_PARTS = ("tmp", "new", "cur")
+
+
+def ensure_layout(root: Path) -> None:
+    """Create whichever of root, tmp/, new/ and cur/ is missing.
+
+    The standard library creates them only when the root itself is absent; a clone ships mailbox/ with a
+    README in it, and a writer that finds no tmp/ cannot archive anything.
+    """
+    try:
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for part in MAILDIR_PARTS:
+            (root / part).mkdir(mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise ArchiveError(f"cannot create the archive layout in {root}: {exc.strerror or exc}") from None
 
 
 _COUNTER = itertools.count()

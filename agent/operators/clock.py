@@ -33,3 +33,13 @@ def local_date(value: dt.datetime | None, zone: str) -> dt.date | None:
 def day_start(day: dt.date, zone: str) -> dt.datetime:
     """Local midnight of a day, as a UTC instant: the bound to compare stored timestamps with."""
     return dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def local_time(value: dt.datetime | None, zone: str | dt.tzinfo, *, seconds: bool = False) -> str:
+    """An instant as the desk reads it: local wall clock labelled with the zone (e.g. "2025-02-11 12:35 PST")."""
+    moment = as_utc(value)
+    if moment is None:
+        return "—"
+    local = moment.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+    label = local.strftime("%Z") or str(zone)
+    return f"{local:%Y-%m-%d %H:%M{':%S' if seconds else ''}} {label}"

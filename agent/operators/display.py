@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.db.models import Message, Request, ReviewItem
+from agent.operators.clock import local_time
 from agent.operators.explain import Explanation
 from agent.operators.queries import RequestRow, Suggested
 from agent.operators.terminal import plain
@@ -75,7 +76,7 @@ def thread_view(thread: Thread, *, full: bool, zone: Any) -> RenderableType:
     if thread.subject:
         _add(head, "subject", thread.subject)
     _add(head, "tracking", ", ".join(thread.tracking_numbers) or "—")
-    _add(head, "filed", d.filed.astimezone(zone).strftime("%Y-%m-%d %H:%M") if d.filed else "—")
+    _add(head, "filed", local_time(d.filed, zone))
     dates = f"due {_d(d.due)}"
     if d.extended_due:
         dates += f", extended to {_d(d.extended_due)}"
@@ -95,7 +96,7 @@ def thread_view(thread: Thread, *, full: bool, zone: Any) -> RenderableType:
 
 def _message_panel(m: MessageEntry, zone: Any) -> Panel:
     arrow = "→ out" if m.direction == "out" else "← in"
-    title = plain(f"#{m.id} {m.at.astimezone(zone):%Y-%m-%d %H:%M} {arrow} {m.from_addr}")
+    title = plain(f"#{m.id} {local_time(m.at, zone)} {arrow} {m.from_addr}")
     if m.label:
         title.append(plain(f"  {m.label}", style="bold"))
         if m.confidence is not None:
@@ -132,7 +133,7 @@ def _facts_lines(facts: dict[str, Any]) -> list[str]:
 
 
 def _event_line(e: EventEntry, zone: Any) -> Text:
-    line = plain(f"  • {e.at.astimezone(zone):%Y-%m-%d %H:%M} {e.kind}", style="dim")
+    line = plain(f"  • {local_time(e.at, zone)} {e.kind}", style="dim")
     if e.to_state:
         line.append(f" {e.from_state or '∅'} → {e.to_state}", style="bold")
     line.append(plain(f" ({e.cause}{' by ' + e.actor if e.actor else ''})", style="dim"))
@@ -141,10 +142,12 @@ def _event_line(e: EventEntry, zone: Any) -> Text:
     return line
 
 
-def review_table(items: list[ReviewItem], requests: dict[int, Request], messages: dict[int, Message]) -> Table:
+def review_table(
+    items: list[ReviewItem], requests: dict[int, Request], messages: dict[int, Message], zone: Any = "UTC"
+) -> Table:
     table = Table(title=f"{len(items)} item{'s' if len(items) != 1 else ''} to review", title_justify="left")
-    for name in ("item", "kind", "state", "request", "message", "reason"):
-        table.add_column(name, overflow="fold")
+    for name in ("item", "kind", "state", "since", "request", "message", "reason"):
+        table.add_column(name, overflow="fold", no_wrap=name == "since")
     for i in items:
         req = requests.get(i.request_id or -1)
         msg = messages.get(i.message_row_id or -1)
@@ -152,6 +155,7 @@ def review_table(items: list[ReviewItem], requests: dict[int, Request], messages
             str(i.id),
             i.kind,
             i.state,
+            local_time(i.created_at, zone),
             req.reference if req else "—",
             f"#{msg.id} {msg.label or ''} {msg.subject or ''}".strip() if msg else "—",
             i.reason,
@@ -160,16 +164,23 @@ def review_table(items: list[ReviewItem], requests: dict[int, Request], messages
 
 
 def review_item_view(
-    item: ReviewItem, request: Request | None, message: Message | None, position: str, ranked: tuple[Suggested, ...]
+    item: ReviewItem,
+    request: Request | None,
+    message: Message | None,
+    position: str,
+    ranked: tuple[Suggested, ...],
+    zone: Any = "UTC",
 ) -> Panel:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
     _add(grid, "kind", item.kind)
     _add(grid, "why", item.reason or "—")
+    _add(grid, "since", local_time(item.created_at, zone))
     _add(grid, "request", f"{request.reference} ({request.state}) — {request.agency.name}" if request else "— (orphan)")
     if message is not None:
         _add(grid, "message", f"#{message.id} from {message.from_addr or '?'}: {message.subject or ''}")
+        _add(grid, "dated", local_time(message.sent_date or message.received_at, zone))
         conf = f" {message.confidence:.2f}" if message.confidence is not None else ""
         _add(grid, "label", f"{message.label or '—'}{conf}")
         text = (message.cleaned_text or "").strip()
@@ -185,12 +196,15 @@ def review_item_view(
     return Panel(grid, title=f"review item {item.id} ({position})", title_align="left")
 
 
-def explanation_view(x: Explanation) -> RenderableType:
+def explanation_view(x: Explanation, zone: Any = "UTC") -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
     _add(grid, "message", f"#{x.id} {x.message_id or '(no Message-ID)'}")
     _add(grid, "from", x.from_addr or "—")
+    if x.sent_date is not None:
+        _add(grid, "dated", local_time(x.sent_date, zone))
+    _add(grid, "received", local_time(x.received_at, zone))
     _add(grid, "subject", x.subject or "—")
     _add(grid, "status", x.status + (f" — {x.error}" if x.error else ""))
     _add(grid, "kind", x.kind or "—")
@@ -240,8 +254,8 @@ def explanation_view(x: Explanation) -> RenderableType:
         parts.append(plain(f"··· {line}", style="dim"))
     for line in x.review:
         parts.append(plain(f"review {line}", style="yellow"))
-    for line in x.events:
-        parts.append(plain(f"event {line}", style="dim"))
+    for when, line in zip(x.event_times, x.events):
+        parts.append(plain(f"event {local_time(when, zone) + ' ' if when else ''}{line}", style="dim"))
     return Group(*parts)
 
 

@@ -52,7 +52,10 @@ class Explanation:
     facts: dict[str, Any]
     folded: tuple[str, ...]
     review: tuple[str, ...]  # "#3 low_confidence (open): reason"
-    events: tuple[str, ...]  # "2025-03-01 state_change acknowledged→extended (message)"
+    events: tuple[str, ...]  # "state_change acknowledged→extended (message)"
+    # When each event happened (UTC); shown in the desk's zone. Defaults keep older callers working.
+    event_times: tuple[dt.datetime | None, ...] = ()
+    sent_date: dt.datetime | None = None  # the message's own Date header, as UTC
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +65,7 @@ class Explanation:
             "from": self.from_addr,
             "subject": self.subject,
             "received_at": self.received_at.isoformat() if self.received_at else None,
+            "sent_date": self.sent_date.isoformat() if self.sent_date else None,
             "status": self.status,
             "kind": self.kind,
             "error": self.error,
@@ -73,7 +77,10 @@ class Explanation:
             "facts": self.facts,
             "folded": list(self.folded),
             "review": list(self.review),
-            "events": list(self.events),
+            # As before: each line led by its UTC time; "event_times" gives the instants with their offset.
+            "events": [f"{t:%Y-%m-%d %H:%M} {line}" if t else line
+                       for t, line in zip(self.event_times or (None,) * len(self.events), self.events)],
+            "event_times": [t.isoformat() if t else None for t in self.event_times],
         }
 
 
@@ -123,6 +130,8 @@ def explain(session: Session, message: Message, rules_dir: Path | None = None) -
         folded=folded,
         review=tuple(f"#{r.id} {r.kind} ({r.state}): {r.reason}".rstrip(": ") for r in reviews),
         events=tuple(_event_line(e) for e in events),
+        event_times=tuple(as_utc(e.created_at) for e in events),
+        sent_date=as_utc(message.sent_date),
     )
 
 
@@ -169,10 +178,10 @@ def _rule(item: Any, catalog: dict[str, dict[str, Any]]) -> RuleHit:
 
 
 def _event_line(e: Event) -> str:
-    when = as_utc(e.created_at)
+    """What happened; the time is kept apart (event_times) so each view shows it in its own zone."""
     change = f" {e.from_state or '∅'}→{e.to_state}" if e.to_state else ""
     who = f" by {e.actor}" if e.actor else ""
-    return f"{when:%Y-%m-%d %H:%M} {e.kind}{change} ({e.cause}{who})" if when else f"{e.kind}{change}"
+    return f"{e.kind}{change} ({e.cause}{who})"
 
 
 def _float(value: Any) -> float | None:

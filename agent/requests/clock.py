@@ -8,7 +8,8 @@ from pathlib import Path
 
 from agent.deadlines.business_days import BusinessCalendar, load_calendar
 from agent.deadlines.compute import Deadline, compute_deadline
-from agent.deadlines.statutes import FALLBACK_RULES_DIR, JURISDICTIONS, Statute, load_statutes, statute_dir
+from agent.resources import bundled_rules
+from agent.deadlines.statutes import JURISDICTIONS, Statute, load_statutes, statute_dir
 
 
 @lru_cache(maxsize=8)
@@ -19,7 +20,7 @@ def deadline_tools(rules_dir: Path) -> tuple[dict[str, Statute], BusinessCalenda
 
 
 def rules_or_default(rules_dir: Path | None) -> Path:
-    return Path(rules_dir) if rules_dir is not None else FALLBACK_RULES_DIR
+    return Path(rules_dir) if rules_dir is not None else bundled_rules()
 
 
 def calendar_for(rules_dir: Path | None) -> BusinessCalendar:

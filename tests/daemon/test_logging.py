@@ -105,6 +105,6 @@ def test_run_without_a_database_fails_in_one_line_without_the_password(tmp_path:
         [sys.executable, "-m", "agent", "--config", str(config), "run", "--once"], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 1
-    assert "cannot prepare the database" in proc.stderr
+    assert "cannot reach the PostgreSQL server at 127.0.0.1:1" in proc.stderr
     assert DB_PW not in proc.stderr + proc.stdout
     assert "Traceback" not in proc.stderr

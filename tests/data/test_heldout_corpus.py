@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from support.shared import DEV_SET
+
 CORPUS = Path(__file__).with_name("replies_heldout.jsonl")
-DEV_SET = Path("/work/shared/corpus/dev.jsonl")
 
 LABELS = frozenset({
     "acknowledgment", "extension", "batch", "final_records", "no_records",

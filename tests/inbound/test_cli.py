@@ -85,11 +85,11 @@ def test_archive_check_finds_crash_leftovers_and_prunes_only_proven_copies(tmp_p
 
     check = runner.invoke(app, ["--config", str(cfg), "archive", "check"])
     assert check.exit_code == 0, check.output
-    assert check.output.splitlines()[0] == "archive: files=4 referenced=2 duplicate_copies=1 unrecorded=1 missing=0 pruned=0"
+    assert check.output.splitlines()[0] == "archive: files=4 referenced=2 duplicate_copies=1 unrecorded=1 missing=0 pruned=0 unarchived_sent=0"
     assert stranger in check.output
 
     pruned = runner.invoke(app, ["--config", str(cfg), "archive", "check", "--prune"])
-    assert pruned.output.splitlines()[0].endswith("duplicate_copies=1 unrecorded=1 missing=0 pruned=1")
+    assert pruned.output.splitlines()[0].endswith("duplicate_copies=1 unrecorded=1 missing=0 pruned=1 unarchived_sent=0")
     assert copy not in archive and stranger in archive
     assert len(archive.keys()) == 3
 

@@ -195,7 +195,7 @@ def test_an_empty_week_says_so_in_one_line(lite_sessions: sessionmaker[Session])
     assert d.empty
     text = render_text(d, REPO / "rules")
     body = [line for line in text.splitlines() if line.strip()]
-    assert body == ["Records digest, 2025-03-03 to 2025-03-09",
+    assert body == ["Records digest, 2025-03-03 to 2025-03-09 (days in America/Los_Angeles)",
                     "A quiet week (Mar 03 – Mar 09): no replies, nothing overdue, nothing due, nothing waiting for you."]
     html = render_html(d, REPO / "rules")
     assert "A quiet week" in html and "<h2" not in html

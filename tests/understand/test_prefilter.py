@@ -11,15 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.pipeline.prefilter import fast_patterns, required_literals, split_alternatives
+from support.shared import DEV_SET
 
 MAIL = Path(__file__).parent / "fixtures" / "mail"
 
 
 def texts() -> list[str]:
     out = [p.read_text(errors="replace") for p in sorted(MAIL.glob("*.eml"))]
-    dev = Path("/work/shared/corpus/dev.jsonl")
-    if dev.is_file():
-        out += [json.loads(line)["body"] for line in dev.read_text().splitlines() if line.strip()]
+    if DEV_SET.is_file():
+        out += [json.loads(line)["body"] for line in DEV_SET.read_text().splitlines() if line.strip()]
     return out
 
 

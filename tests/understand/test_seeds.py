@@ -10,13 +10,12 @@ import pytest
 
 from agent.pipeline.stage_data import ThreadContext, Understanding, parsed_from_text
 from agent.pipeline.understand import understand
+from support.shared import SEEDS as SHARED_SEEDS
 
 def _seed_dir() -> Path:
     """The real seed threads live in the project's shared/ folder beside the repository, not in it."""
-    repo = Path(__file__).resolve().parents[2]
-    for candidate in (repo.parent / "shared" / "seeds", Path("/work/shared/seeds")):
-        if candidate.is_dir():
-            return candidate
+    if SHARED_SEEDS.is_dir():
+        return SHARED_SEEDS
     if os.environ.get("CI"):
         pytest.fail("shared/seeds/ must sit beside the repository in CI")
     pytest.skip("shared/seeds/ not found beside the repository (outside CI): seed golden tests skipped", allow_module_level=True)
