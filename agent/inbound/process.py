@@ -114,6 +114,7 @@ def _process_message(session: Session, message_row: Message, raw: bytes, ctx: In
                 rules_dir=ctx.settings.rules_path,
                 review_threshold=ctx.settings.classify.review_threshold,
                 spoofed=bool(result.notes),
+                closing_threshold=ctx.settings.classify.closing_threshold,
             )
     message_row.error = None
     message_row.processed_at = now
