@@ -103,6 +103,7 @@ class ClassifyRules:
     fallback_confidence: float = 0.5
     acts: acts.ActRules = acts.ActRules(())
     model: LinearModel | None = None  # calibrated word/char/hit model trained from rules/examples*.jsonl
+    contested_confidence: float = 0.8  # at most this when two unranked acts both have full evidence
 
 
 @dataclass(frozen=True)
@@ -276,7 +277,27 @@ def classify(features: Features, rules: ClassifyRules) -> Decision:
     if automated:
         return decision
     probs = rules.model.probabilities(features.text, decision.rules)
-    return combine(decision, probs)
+    combined = combine(decision, probs)
+    rivals = _rivals(decision, rules)
+    if rivals and combined.confidence > rules.contested_confidence:
+        # Two acts the label rules do not rank between (no promote_from says which drives action): a person decides.
+        return dataclasses.replace(
+            combined, confidence=rules.contested_confidence, rules=combined.rules + (f"contested.{'+'.join(rivals)}",)
+        )
+    return combined
+
+
+def _rivals(decision: Decision, rules: ClassifyRules) -> tuple[str, ...]:
+    """Other labels whose evidence reached their threshold, not settled by a promotion; acknowledgment and
+    other ride along with every act and are never rivals."""
+    if any(r.startswith("promote.") for r in decision.rules):
+        return ()
+    return tuple(
+        label
+        for label, score in decision.scores
+        if label not in {decision.label, "acknowledgment", "other", "auto_reply", "bounce"}
+        and score >= rules.policies[label].threshold
+    )
 
 
 def combine(decision: Decision, probs: dict[str, float]) -> Decision:
