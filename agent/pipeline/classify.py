@@ -313,6 +313,10 @@ def combine(decision: Decision, probs: dict[str, float]) -> Decision:
     elif not ruled:
         fired.append(f"model.{model_label}")
         label, confidence = model_label, min(p_model, 0.55)
+    elif decision.label == "acknowledgment" and p_model >= 0.9:
+        # The rules found only "we received it"; the model is sure the letter does more: name its act, for review.
+        fired.append(f"model.overrides:{model_label}")
+        label, confidence = model_label, min(p_model, 0.55)
     else:
         fired.append(f"model.disagrees:{model_label}")
         label, confidence = decision.label, min(p_rules, 0.5)

@@ -71,7 +71,7 @@ class LinearModel:
         held, kept = order[:cut], order[cut:]
         y = np.array(labels)
         first = self._classifier().fit(matrix[kept], y[kept])
-        self.temperature = _fit_temperature(first.decision_function(matrix[held]), list(first.classes_), y[held])
+        self.temperature = _fit_temperature(_logits(first, matrix[held]), list(first.classes_), y[held])
         self.classifier = self._classifier().fit(matrix, y)
         self.labels: tuple[str, ...] = tuple(str(c) for c in self.classifier.classes_)
 
@@ -94,13 +94,21 @@ class LinearModel:
 
     def probabilities(self, text: str, hints: Sequence[str] = ()) -> dict[str, float]:
         """Calibrated P(label | text, hits) for every label the examples know."""
-        logits = self.classifier.decision_function(self._features([model_text(text)], [list(hints)]))[0]
+        logits = _logits(self.classifier, self._features([model_text(text)], [list(hints)]))[0]
         return dict(zip(self.labels, (float(p) for p in _softmax(logits / self.temperature))))
 
     def predict(self, text: str, hints: Sequence[str] = ()) -> tuple[str, float]:
         probs = self.probabilities(text, hints)
         label = max(probs, key=lambda k: probs[k])
         return label, probs[label]
+
+
+def _logits(classifier: SGDClassifier, matrix: Any) -> Any:
+    """One score per class and row (a two-label model gives one column; spread it into two)."""
+    scores = classifier.decision_function(matrix)
+    if scores.ndim == 1:
+        scores = np.column_stack([-scores / 2, scores / 2])
+    return scores
 
 
 def _softmax(logits: Any) -> Any:
