@@ -198,6 +198,8 @@ class IdentitySettings(_Section):
 
 class ClassifySettings(_Section):
     review_threshold: Annotated[float, Field(ge=0, le=1)] = 0.6
+    # Closing labels (final_records, no_records, denial) stop follow-ups: they need more certainty.
+    closing_threshold: Annotated[float, Field(ge=0, le=1)] = 0.85
 
 
 class ScheduleSettings(_Section):

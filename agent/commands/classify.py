@@ -11,22 +11,28 @@ import typer
 from rich.table import Table
 
 from agent.commands._context import EXIT_FAILURE, app_context, fail, out
-from agent.pipeline.evaluation import corpus_label, evaluate, prediction_json, read_rows, understand_row
+from agent.pipeline.autoapply import Thresholds, decide
+from agent.pipeline.evaluation import (
+    corpus_label,
+    evaluate,
+    expected_calibration_error,
+    prediction_json,
+    read_rows,
+    understand_row,
+)
 from agent.pipeline.rules import RulesError
 from agent.pipeline.stage_data import ThreadContext, Understanding
 from agent.pipeline.understand import UnderstandRules, load_understand_rules, understand
 
-DEFAULT_THRESHOLD = 0.6
-
-
-def _setup(ctx: typer.Context) -> tuple[UnderstandRules, float]:
+def _setup(ctx: typer.Context) -> tuple[UnderstandRules, Thresholds]:
     context = app_context(ctx)
     rules_dir = context.rules_path()
-    threshold = DEFAULT_THRESHOLD
+    thresholds = Thresholds()
     if context.config_path.is_file():
-        threshold = context.settings().classify.review_threshold
+        settings = context.settings().classify
+        thresholds = Thresholds(settings.review_threshold, settings.closing_threshold)
     try:
-        return load_understand_rules(rules_dir), threshold
+        return load_understand_rules(rules_dir), thresholds
     except RulesError as exc:
         fail(f"invalid rules: {exc}")
 
@@ -69,11 +75,11 @@ def register(app: typer.Typer) -> None:
         """Clean, classify and extract one mail file, or every line of a JSONL file (one JSON object per line)."""
         if (file is None) == (jsonl is None):
             fail("give either FILE.eml or --jsonl IN.jsonl")
-        rules, threshold = _setup(ctx)
+        rules, thresholds = _setup(ctx)
         if jsonl is not None:
             for row in _read_lines(jsonl):
-                result = understand_row(row, rules, threshold)
-                print(json.dumps(prediction_json(row, result), ensure_ascii=False))
+                result = understand_row(row, rules, thresholds.review, thresholds.closing)
+                print(json.dumps(prediction_json(row, result, thresholds), ensure_ascii=False))
             return
         assert file is not None
         try:
@@ -86,8 +92,10 @@ def register(app: typer.Typer) -> None:
             parsed = parse(raw)
         except ParseError as exc:
             fail(f"{file}: cannot parse: {exc}", EXIT_FAILURE)
-        result = understand(parsed, ThreadContext(), rules, review_threshold=threshold)
-        print(json.dumps(_full_json(result), ensure_ascii=False, indent=2))
+        result = understand(
+            parsed, ThreadContext(), rules, review_threshold=thresholds.review, closing_threshold=thresholds.closing
+        )
+        print(json.dumps({**_full_json(result), "auto": decide(result, thresholds).auto}, ensure_ascii=False, indent=2))
 
     @app.command("eval")
     def eval_command(
@@ -95,15 +103,15 @@ def register(app: typer.Typer) -> None:
         file: Path = typer.Argument(..., help="Labelled JSON lines (plus gold label, expected_date, tracking_number)."),
     ) -> None:
         """Score the classifier on labelled lines: per-label table, confusion matrix, then a one-line summary."""
-        rules, threshold = _setup(ctx)
+        rules, thresholds = _setup(ctx)
         rows = _read_lines(file)
         if not rows:
             fail(f"{file}: no rows")
         missing = [str(r.get("id", i)) for i, r in enumerate(rows) if not r.get("label")]
         if missing:
             fail(f"{file}: rows without a gold label: {', '.join(missing[:5])}")
-        results = [understand_row(row, rules, threshold) for row in rows]
-        report = evaluate(rows, results)
+        results = [understand_row(row, rules, thresholds.review, thresholds.closing) for row in rows]
+        report = evaluate(rows, results, thresholds)
 
         table = Table(title="per label")
         for column in ("label", "precision", "recall", "f1", "support"):
@@ -120,6 +128,15 @@ def register(app: typer.Typer) -> None:
         for gold in report.labels:
             matrix.add_row(gold, *(str(report.confusion.get((gold, p), 0) or ".") for p in report.labels))
         out.print(matrix)
+
+        bins = Table(title="reliability (confidence bins against accuracy)")
+        for column in ("confidence", "count", "mean conf", "accuracy"):
+            bins.add_column(column, justify="left" if column == "confidence" else "right")
+        for b in report.reliability:
+            bins.add_row(f"{b.low:.2f}-{b.high:.2f}", str(b.count), f"{b.mean_confidence:.3f}" if b.count else "-",
+                         f"{b.accuracy:.3f}" if b.count else "-")
+        out.print(bins)
+        out.print(f"expected calibration error {expected_calibration_error(report.reliability):.3f}", highlight=False)
         for row, result in zip(rows, results):
             if corpus_label(result.label) != row.get("label") and result.label != row.get("label"):
                 out.print(f"  miss {row.get('id')}: gold={row.get('label')} predicted={result.label} ({result.confidence:.2f})",

@@ -118,6 +118,7 @@ def _process_message(session: Session, message_row: Message, raw: bytes, ctx: In
                 review_threshold=ctx.settings.classify.review_threshold,
                 unknown_sender=result.sender_unknown or (result.notes[0] if result.notes else ""),
                 bounce_proof=proof_for(session, parsed, request.id, ctx.settings) if parsed.kind == "bounce" else "",
+                closing_threshold=ctx.settings.classify.closing_threshold,
             )
     message_row.error = None
     message_row.processed_at = now

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from agent.db.models import Event, Message, Request, ReviewItem
 from agent.followups.policy import STREAK_FLAG
+from agent.pipeline.autoapply import DEFAULT_CLOSING_THRESHOLD, Thresholds, decide
 from agent.pipeline.stage_data import Understanding
 from agent.requests import lifecycle, states
 from agent.requests.clock import statutory_deadline
@@ -65,6 +66,7 @@ def apply_message(
     review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
     unknown_sender: str = "",
     bounce_proof: str = "",
+    closing_threshold: float = DEFAULT_CLOSING_THRESHOLD,
 ) -> list[Event]:
     """Update `request` for one inbound message in the caller's transaction and return the events written.
 
@@ -93,13 +95,12 @@ def apply_message(
     # A real answer from the agency: the follow-up streak starts over.
     request.last_reply_at = now
     lifecycle.set_flag(request, STREAK_FLAG, 0)
-    if understanding is None or understanding.confidence < review_threshold:
-        what = f"{label} ({understanding.confidence:.2f})" if understanding is not None else "no reading"
-        _review(
-            session, request, message, "low_confidence", f"unsure what the agency said: {what}",
-            [label] if label else [],
-        )
+    # The same decision `agent classify --jsonl` reports as "auto" (agent/pipeline/autoapply.py).
+    verdict = decide(understanding, Thresholds(review=review_threshold, closing=closing_threshold))
+    if not verdict.auto:
+        _review(session, request, message, "low_confidence", verdict.uncertain, [label] if label else [])
         return _to_review(session, request, message, reason="low_confidence", now=now, rules_dir=rules_dir)
+    assert understanding is not None
     return _apply_label(session, request, message, understanding, now=now, rules_dir=rules_dir)
 
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.pipeline import acts
 from agent.pipeline.extract import records_attached
-from agent.pipeline.model import NaiveBayes, load_model
+from agent.pipeline.model import LinearModel, read_examples, train
 from agent.pipeline.prefilter import FastPattern, fast_patterns
 from agent.pipeline.rules import RulesError, check_choice, compile_pattern, load_toml, require, rule_tables
 from agent.pipeline.stage_data import LABELS, AttachmentInfo, MessageKind
 
 FILE_NAME = "classify.toml"
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "})
-_SPACE = re.compile(r"\s+")
+_SPACE = re.compile(r"[^\S\n]+")
+_LINES = re.compile(r"\s*\n\s*")
 _MONEY = re.compile(r"\$\s?\d[\d,]*(?:\.\d{1,2})?|\b\d[\d,]*(?:\.\d{2})?\s?(?:dollars|USD)\b", re.I)
 _FEE_WORD = re.compile(
     r"\b(?:cost|costs|fee|fees|charge|charges|charged|deposit|payment|pay|paid|invoice|estimate|estimated|"
@@ -77,8 +81,9 @@ class Rule:
     matcher: str | None = None
 
     def fires(self, features: Features, lowered: str) -> bool:
+        """`lowered` is the lower-cased text this rule may read (a label's visible sentences, or all of it)."""
         if self.matcher is not None:
-            return MATCHERS[self.matcher](features)
+            return MATCHERS[self.matcher](Features(text=lowered, kind=features.kind, attachments=features.attachments))
         return any(p.search(lowered) for p in self.patterns)
 
 
@@ -96,8 +101,9 @@ class ClassifyRules:
     policies: dict[str, LabelPolicy]
     fallback_score: float = 2.0  # weaker evidence than any threshold still names a label, for review
     fallback_confidence: float = 0.5
-    model: NaiveBayes | None = None  # last resort when no rule has evidence (rules/examples.jsonl)
-    model_confidence: float = 0.45
+    acts: acts.ActRules = acts.ActRules(())
+    model: LinearModel | None = None  # calibrated word/char/hit model trained from rules/examples*.jsonl
+    contested_confidence: float = 0.8  # at most this when two unranked acts both have full evidence
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,9 @@ class Decision:
     scores: tuple[tuple[str, float], ...] = ()
 
 
-def load_classify_rules(rules_dir: Path) -> ClassifyRules:
+def load_classify_rules(rules_dir: Path, extra_examples: Sequence[tuple[str, str]] = ()) -> ClassifyRules:
+    """Load and validate rules/classify.toml and rules/acts.toml, and fit the model on rules/examples*.jsonl
+    plus `extra_examples` ((text, label) pairs, e.g. an operator's corrections)."""
     path = Path(rules_dir) / FILE_NAME
     data = load_toml(path)
     labels = data.get("labels", {})
@@ -158,30 +166,65 @@ def load_classify_rules(rules_dir: Path) -> ClassifyRules:
             raise RulesError(path, f"settings.{key}", "must be a non-negative number")
     if fallback_confidence > 1:
         raise RulesError(path, "settings.fallback_confidence", "must be at most 1")
-    return ClassifyRules(
-        tuple(rules), policies, float(fallback_score), float(fallback_confidence), model=load_model(Path(rules_dir))
-    )
+    for number, (text, label) in enumerate(extra_examples):
+        if label not in LABELS or not isinstance(text, str):
+            raise RulesError("extra_examples", f"[{number}]", f"expected (text, label) with a known label, got {label!r}")
+    base = ClassifyRules(tuple(rules), policies, float(fallback_score), float(fallback_confidence),
+                         acts=acts.load_act_rules(Path(rules_dir)))
+    examples = [(e.text, e.label) for e in read_examples(Path(rules_dir))] + [(t, l) for t, l in extra_examples]
+    fingerprint = hashlib.sha256(
+        b"".join(p.read_bytes() for p in (path, Path(rules_dir) / acts.FILE_NAME) if p.is_file())
+    ).hexdigest()
+    model = train(examples, lambda text: hints(text, base), fingerprint) if examples else None
+    return dataclasses.replace(base, model=model)
 
 
 _LONG_TOKEN = re.compile(r"\S{%d,}" % 80)
 
 
 def prepare_text(*parts: str) -> str:
-    """One line of text for the patterns: curly quotes straightened, whitespace collapsed, and runs of
+    """Text for the patterns: curly quotes straightened, spaces collapsed, line breaks kept as one "\n" (the
+    sentence reader needs them: a portal's history is a list of lines), and runs of
     non-space longer than any word cut short (a base64 blob in a body must not make a pattern quadratic)."""
-    text = _SPACE.sub(" ", " \n ".join(p for p in parts if p).translate(_QUOTES)).strip()
+    text = _LINES.sub("\n", _SPACE.sub(" ", "\n".join(p for p in parts if p).translate(_QUOTES))).strip()
     return _LONG_TOKEN.sub(lambda m: m.group(0)[:80], text)
 
 
-def classify(features: Features, rules: ClassifyRules) -> Decision:
-    """Score every label, pick the action-driving one; never raises on odd text."""
+def score_rules(features: Features, rules: ClassifyRules) -> tuple[dict[str, float], list[str]]:
+    """Sum each label's rule weights over the sentences that may speak for it; list what fired.
+
+    A cue inside a conditional, a standing notice, an appeal-rights paragraph or a quoted history line is
+    recorded as `<rule id>@<mode id>` and does not count. Rules with a negative weight read the whole text.
+    """
     scores: dict[str, float] = {}
     fired: list[str] = []
     lowered = features.text.lower()
+    reading = acts.read(features.text, rules.acts) if rules.acts.modes else None
+    visible: dict[str, str] = {}
     for rule in rules.rules:
-        if rule.fires(features, lowered):
+        text = lowered
+        if reading is not None and reading.any_hidden and rule.weight > 0:
+            text = visible.get(rule.label) or visible.setdefault(rule.label, reading.visible(rule.label))
+        if rule.fires(features, text):
             fired.append(rule.id)
             scores[rule.label] = scores.get(rule.label, 0.0) + rule.weight
+        elif text is not lowered and reading is not None:
+            for mode, hidden in reading.hidden(rule.label).items():
+                if rule.fires(features, hidden):
+                    fired.append(f"{rule.id}@{mode}")
+                    break
+    return scores, fired
+
+
+def hints(text: str, rules: ClassifyRules) -> list[str]:
+    """The rule and clause-mode hits the model sees beside the words."""
+    _, fired = score_rules(Features(text=prepare_text(text)), rules)
+    return fired
+
+
+def rule_decision(features: Features, rules: ClassifyRules) -> Decision:
+    """Score every label, pick the action-driving one; never raises on odd text."""
+    scores, fired = score_rules(features, rules)
     candidates = {
         label: score + rules.policies[label].bonus
         for label, score in scores.items()
@@ -194,13 +237,8 @@ def classify(features: Features, rules: ClassifyRules) -> Decision:
             # Some evidence, not enough to act on: name the label but leave the decision to a person.
             fired.append("fallback.weak_evidence")
             return Decision(weak[0][0], rules.fallback_confidence, tuple(fired), ordered)
-        # No rule has evidence: the word model may still recognise the message, never above review level.
-        automated = features.kind != "reply" or any(r.startswith("other.") for r in fired)
-        guess = rules.model.predict(features.text) if rules.model is not None and not automated else None
-        if guess is not None and guess != "other":
-            fired.append("model.naive_bayes")
-            return Decision(guess, rules.model_confidence, tuple(fired), ordered)
         # Nothing we recognise: call it other, with a confidence low enough to go to review.
+        fired.append("fallback.no_evidence")
         confidence = 0.35 if scores else 0.4
         return Decision("other", confidence, tuple(fired), ordered)
     ranked = sorted(candidates.items(), key=lambda item: -item[1])
@@ -228,3 +266,58 @@ def classify(features: Features, rules: ClassifyRules) -> Decision:
     margin = max(0.0, best - runner_up) / (best + 1.0)
     confidence = round(min(0.99, 0.45 + 0.3 * strength + 0.35 * margin), 3)
     return Decision(label, confidence, tuple(fired), ordered)
+
+
+def classify(features: Features, rules: ClassifyRules) -> Decision:
+    """The rules' reading and the model's, combined; the confidence is the model's calibrated probability."""
+    decision = rule_decision(features, rules)
+    if rules.model is None:
+        return decision
+    automated = features.kind != "reply" or any(r.startswith(("bounce.", "auto_reply.")) for r in decision.rules)
+    if automated:
+        return decision
+    probs = rules.model.probabilities(features.text, decision.rules)
+    combined = combine(decision, probs)
+    rivals = _rivals(decision, rules)
+    if rivals and combined.confidence > rules.contested_confidence:
+        # Two acts the label rules do not rank between (no promote_from says which drives action): a person decides.
+        return dataclasses.replace(
+            combined, confidence=rules.contested_confidence, rules=combined.rules + (f"contested.{'+'.join(rivals)}",)
+        )
+    return combined
+
+
+def _rivals(decision: Decision, rules: ClassifyRules) -> tuple[str, ...]:
+    """Other labels whose evidence reached their threshold, not settled by a promotion; acknowledgment and
+    other ride along with every act and are never rivals."""
+    if any(r.startswith("promote.") for r in decision.rules):
+        return ()
+    return tuple(
+        label
+        for label, score in decision.scores
+        if label not in {decision.label, "acknowledgment", "other", "auto_reply", "bounce"}
+        and score >= rules.policies[label].threshold
+    )
+
+
+def combine(decision: Decision, probs: dict[str, float]) -> Decision:
+    model_label = max(probs, key=lambda k: probs[k])
+    p_model = probs[model_label]
+    p_rules = probs.get(decision.label, 0.0)
+    fired = list(decision.rules)
+    ruled = not any(r.startswith("fallback.") for r in decision.rules)
+    if model_label == decision.label:
+        fired.append("model.agrees")
+        confidence = p_model
+        label = decision.label
+    elif not ruled:
+        fired.append(f"model.{model_label}")
+        label, confidence = model_label, min(p_model, 0.55)
+    elif decision.label == "acknowledgment" and p_model >= 0.9:
+        # The rules found only "we received it"; the model is sure the letter does more: name its act, for review.
+        fired.append(f"model.overrides:{model_label}")
+        label, confidence = model_label, min(p_model, 0.55)
+    else:
+        fired.append(f"model.disagrees:{model_label}")
+        label, confidence = decision.label, min(p_rules, 0.5)
+    return Decision(label, round(confidence, 3), tuple(fired), decision.scores)

@@ -1,88 +1,178 @@
-"""A tiny naive Bayes over words, trained at load from rules/examples.jsonl: a guess where no rule has evidence."""
+"""A calibrated linear model over words, character n-grams and rule/act hits, trained at load from rules/examples*.jsonl.
+
+Rules read the acts a clerk writes; the model generalises where the cues run out (one-line staff notes, odd
+phrasings, OCR noise). It is plain scikit-learn fitted from text in the repository (no weights, no pickles),
+reproducible (fixed seed) and cached per process by the hash of what it was trained on.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import random
 import re
-from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.linear_model import SGDClassifier
 
 from agent.pipeline.rules import RulesError
 from agent.pipeline.stage_data import LABELS
 
-FILE_NAME = "examples.jsonl"
-_WORD = re.compile(r"[a-z]+")
-# Words every reply shares carry no signal about what the agency did.
-_STOP = frozenset(
-    "the and for you your our this that with from are was were have has will been not any all can may its their "
-    "they them which what when who into such than then there these those would could should about also only other "
-    "more some very please thank thanks dear hello city county department office records request public".split()
-)
-SMOOTHING = 0.5
+EXAMPLE_GLOB = "examples*.jsonl"
+FILE_NAME = "examples.jsonl"  # the first file; others (examples_*.jsonl) add to it
+MAX_CHARS = 3000  # what a letter says that matters is in its first pages; keeps prediction fast
+SEED = 14
+ALPHA = 1e-4  # L2 strength
+EPOCHS = 25
+CALIBRATION_SHARE = 0.2  # examples held out to fit the temperature
+_DIGIT = re.compile(r"\d")
+_SPACE = re.compile(r"\s+")
 
-
-def tokens(text: str) -> set[str]:
-    """Words of three letters or more, minus stop words, plus adjacent pairs ("additional_time")."""
-    words = [w for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in _STOP]
-    return set(words) | {f"{a}_{b}" for a, b in zip(words, words[1:])}
+Hints = Callable[[str], Sequence[str]]
 
 
 @dataclass(frozen=True)
-class NaiveBayes:
-    priors: dict[str, float]
-    weights: dict[str, dict[str, float]]  # word -> label -> log P(word | label), only words seen in training
-    # Chosen on a held-out round of 27 one-sentence replies: the model lifted rules-only 11/27 to 21/27,
-    # and wrongly named a label for 2 of 12 content-free notices (which still go to review).
-    min_tokens: int = 2  # fewer known words than this: no guess
-    min_margin: float = 0.0  # log-odds the winner must lead by
-
-    def predict(self, text: str) -> str | None:
-        known = [w for w in tokens(text) if w in self.weights]
-        if len(known) < self.min_tokens:
-            return None
-        scores = dict(self.priors)
-        for word in known:
-            for label, weight in self.weights[word].items():
-                scores[label] += weight
-        ranked = sorted(scores.items(), key=lambda item: -item[1])
-        if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < self.min_margin:
-            return None
-        return ranked[0][0]
+class Example:
+    text: str
+    label: str
+    source: str = ""
 
 
-def load_model(rules_dir: Path) -> NaiveBayes | None:
-    """Train from the examples file (one {"label", "text"} object per line); None when there is no file."""
-    path = Path(rules_dir) / FILE_NAME
-    if not path.is_file():
-        return None
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    docs: Counter[str] = Counter()
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise RulesError(path, "(file)", str(exc)) from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+def model_text(text: str) -> str:
+    """What the model reads: lower case, digits folded (an amount or a date is a shape, not a value)."""
+    return _DIGIT.sub("0", _SPACE.sub(" ", text[:MAX_CHARS].lower()))
+
+
+def _identity(tokens: Sequence[str]) -> Sequence[str]:
+    return tokens
+
+
+class LinearModel:
+    """Multinomial logistic regression with temperature scaling fitted on a held-back share of the examples."""
+
+    def __init__(self, examples: Sequence[tuple[str, str, Sequence[str]]], seed: int = SEED) -> None:
+        texts = [model_text(t) for t, _, _ in examples]
+        hints = [list(h) for _, _, h in examples]
+        labels = [label for _, label, _ in examples]
+        self.words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, token_pattern=r"(?u)\b[a-z0][a-z0']+\b")
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2, max_features=40000)
+        self.hints = CountVectorizer(analyzer=_identity, binary=True)
+        matrix = self._fit_features(texts, hints)
+        order = list(range(len(labels)))
+        random.Random(seed).shuffle(order)
+        cut = max(1, int(len(order) * CALIBRATION_SHARE))
+        held, kept = order[:cut], order[cut:]
+        y = np.array(labels)
+        first = self._classifier().fit(matrix[kept], y[kept])
+        self.temperature = _fit_temperature(_logits(first, matrix[held]), list(first.classes_), y[held])
+        self.classifier = self._classifier().fit(matrix, y)
+        self.labels: tuple[str, ...] = tuple(str(c) for c in self.classifier.classes_)
+
+    @staticmethod
+    def _classifier() -> SGDClassifier:
+        # Logistic loss fitted by averaged stochastic gradient descent: one binary regression per label, a
+        # fraction of a second on a few thousand examples (lbfgs and liblinear take many times longer). The
+        # softmax of their scores, temperature-scaled, is the calibrated distribution.
+        return SGDClassifier(loss="log_loss", alpha=ALPHA, max_iter=EPOCHS, tol=None, average=True, random_state=SEED)
+
+    def _fit_features(self, texts: list[str], hints: list[list[str]]) -> Any:
+        return sparse.hstack(
+            [self.words.fit_transform(texts), self.chars.fit_transform(texts), self.hints.fit_transform(hints)]
+        ).tocsr()
+
+    def _features(self, texts: list[str], hints: list[list[str]]) -> Any:
+        return sparse.hstack(
+            [self.words.transform(texts), self.chars.transform(texts), self.hints.transform(hints)]
+        ).tocsr()
+
+    def probabilities(self, text: str, hints: Sequence[str] = ()) -> dict[str, float]:
+        """Calibrated P(label | text, hits) for every label the examples know."""
+        logits = _logits(self.classifier, self._features([model_text(text)], [list(hints)]))[0]
+        return dict(zip(self.labels, (float(p) for p in _softmax(logits / self.temperature))))
+
+    def predict(self, text: str, hints: Sequence[str] = ()) -> tuple[str, float]:
+        probs = self.probabilities(text, hints)
+        label = max(probs, key=lambda k: probs[k])
+        return label, probs[label]
+
+
+def _logits(classifier: SGDClassifier, matrix: Any) -> Any:
+    """One score per class and row (a two-label model gives one column; spread it into two)."""
+    scores = classifier.decision_function(matrix)
+    if scores.ndim == 1:
+        scores = np.column_stack([-scores / 2, scores / 2])
+    return scores
+
+
+def _softmax(logits: Any) -> Any:
+    shifted = np.exp(logits - np.max(logits))
+    return shifted / shifted.sum()
+
+
+def _fit_temperature(logits: Any, classes: list[str], gold: Any) -> float:
+    """The one scale that makes held-back probabilities honest (lowest negative log-likelihood)."""
+    index = {c: i for i, c in enumerate(classes)}
+    rows = [(row, index[g]) for row, g in zip(logits, gold) if g in index]
+    if not rows:
+        return 1.0
+
+    def nll(t: float) -> float:
+        total = 0.0
+        for row, k in rows:
+            scaled = row / t
+            top = float(np.max(scaled))
+            total += top + math.log(float(np.exp(scaled - top).sum())) - float(scaled[k])
+        return total / len(rows)
+
+    # A coarse-to-fine search is enough for one scalar and needs no optimiser.
+    grid = [0.05 * 1.15**i for i in range(45)]
+    best = min(grid, key=nll)
+    fine = [best * (0.9 + 0.01 * i) for i in range(21)]
+    return float(min(fine, key=nll))
+
+
+def read_examples(rules_dir: Path) -> list[Example]:
+    """Every examples*.jsonl file in the rules directory, one {"label", "text"} object per line."""
+    out: list[Example] = []
+    for path in sorted(Path(rules_dir).glob(EXAMPLE_GLOB)):
         try:
-            row = json.loads(line)
-            label, text = row["label"], row["text"]
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise RulesError(path, f"line {number}", 'expected {"label": ..., "text": ...}') from None
-        if label not in LABELS:
-            raise RulesError(path, f"line {number}.label", f"unknown label {label!r}")
-        counts[label].update(tokens(str(text)))
-        docs[label] += 1
-    if not docs:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise RulesError(path, "(file)", str(exc)) from None
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                label, text = row["label"], row["text"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise RulesError(path, f"line {number}", 'expected {"label": ..., "text": ...}') from None
+            if label not in LABELS:
+                raise RulesError(path, f"line {number}.label", f"unknown label {label!r}")
+            if not isinstance(text, str) or not text.strip():
+                raise RulesError(path, f"line {number}.text", "must be a non-empty string")
+            out.append(Example(text, label, f"{path.name}:{number}"))
+    return out
+
+
+_CACHE: dict[str, LinearModel] = {}
+
+
+def train(examples: Iterable[tuple[str, str]], hints: Hints, hints_key: str = "") -> LinearModel | None:
+    """Fit the model on (text, label) pairs; the same data (and the same rules behind `hints`, named by
+    `hints_key`) gives the same model, fitted once per process."""
+    pairs = list(examples)
+    if len({label for _, label in pairs}) < 2:
         return None
-    vocabulary = set().union(*counts.values())
-    total = sum(docs.values())
-    priors = {label: math.log(n / total) for label, n in docs.items()}
-    weights: dict[str, dict[str, float]] = {}
-    for label, counter in counts.items():
-        denominator = math.log(sum(counter.values()) + SMOOTHING * len(vocabulary))
-        for word in vocabulary:
-            weights.setdefault(word, {})[label] = math.log(counter[word] + SMOOTHING) - denominator
-    return NaiveBayes(priors=priors, weights=weights)
+    key = hashlib.sha256(json.dumps([hints_key, pairs], ensure_ascii=False).encode()).hexdigest()
+    model = _CACHE.get(key)
+    if model is None:
+        model = _CACHE[key] = LinearModel([(text, label, tuple(hints(text))) for text, label in pairs])
+    return model

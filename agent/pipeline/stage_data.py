@@ -144,6 +144,7 @@ class ThreadContext:
     known_tracking_numbers: tuple[str, ...] = ()
     tracking_patterns: tuple[str, ...] = ()  # the agency's own tracking-number regexes (Agency.tracking_patterns)
     jurisdiction: str | None = None  # for business-day arithmetic ("within 10 business days")
+    request_state: str | None = None  # the matched request's state before this message (thread sense)
 
 
 @dataclass(frozen=True)

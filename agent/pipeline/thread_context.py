@@ -90,6 +90,7 @@ def _thread_part(
         known_tracking_numbers=numbers,
         tracking_patterns=tuple(str(p) for p in patterns or []),
         jurisdiction=request.jurisdiction,
+        request_state=request.state,
     )
 
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.pipeline import extract
+from agent.pipeline import extract, thread_sense
+from agent.pipeline.autoapply import (
+    DEFAULT_CLOSING_THRESHOLD,
+    DEFAULT_REVIEW_THRESHOLD,
+    UNREAD_COVER_NOTE,
+    Thresholds,
+    decide,
+)
 from agent.pipeline.classify import ClassifyRules, Features, classify, load_classify_rules, prepare_text
 from agent.pipeline.clean import CleanRules, clean, load_clean_rules
 from agent.pipeline.rules import RulesError
@@ -25,6 +33,12 @@ _READ_ANYWAY = frozenset({"learned_boilerplate"})
 DEFAULT_JURISDICTION = "US"
 # We put our reference in brackets at the front of every subject; agencies' replies keep it.
 _BRACKETED = re.compile(r"\[[^\]]{1,40}\]")
+# A body this short that points at an attachment is a cover note: the answer is in the attachment.
+COVER_NOTE_WORDS = 90
+_POINTS_AT_ATTACHMENT = re.compile(
+    r"\b(?:attached|attachment|attachments|enclosed|enclosure)\b|\bsee\s+(?:the\s+)?(?:letter|response|pdf)\b", re.I
+)
+_DOCUMENT_TYPES = ("application/pdf", "application/msword", "application/vnd", "image/")
 
 
 @dataclass(frozen=True)
@@ -46,34 +60,50 @@ def _load_calendar(rules_dir: Path) -> Any:
         raise RulesError(rules_dir / "statutes" / "calendar.toml", "(calendar)", str(exc)) from None
 
 
-def load_understand_rules(rules_dir: Path) -> UnderstandRules:
-    """Load and validate every rules file the understanding stage reads; RulesError names file and key."""
+def load_understand_rules(rules_dir: Path, extra_examples: Sequence[tuple[str, str]] = ()) -> UnderstandRules:
+    """Load and validate every rules file the understanding stage reads; RulesError names file and key.
+
+    `extra_examples` ((text, label) pairs, e.g. this deployment's operator corrections) train the model too."""
     rules_dir = Path(rules_dir)
     return UnderstandRules(
         clean=load_clean_rules(rules_dir),
-        classify=load_classify_rules(rules_dir),
+        classify=load_classify_rules(rules_dir, extra_examples),
         tracking=load_tracking_rules(rules_dir),
         calendar=_load_calendar(rules_dir),
     )
 
 
 def understand(
-    msg: ParsedMessage, context: ThreadContext, rules: UnderstandRules, *, review_threshold: float = 0.6
+    msg: ParsedMessage,
+    context: ThreadContext,
+    rules: UnderstandRules,
+    *,
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
+    closing_threshold: float = DEFAULT_CLOSING_THRESHOLD,
 ) -> Understanding:
     """Never raises: on an internal error the message is labelled other with zero confidence (so it goes to review)."""
     try:
-        return _understand(msg, context, rules, review_threshold)
+        return _understand(msg, context, rules, Thresholds(review_threshold, closing_threshold))
     except Exception:  # a bug must not stop the inbox; the message lands in review with the full text
         log.exception("understanding failed for %s", msg.message_id)
         return Understanding(label="other", confidence=0.0, rules=("error.understand",), cleaned_text=msg.text or "")
 
 
-def _understand(msg: ParsedMessage, context: ThreadContext, rules: UnderstandRules, threshold: float) -> Understanding:
+def _cover_note_unread(msg: ParsedMessage, body: str) -> bool:
+    """A short note that hands the answer to an attachment we could not read ("please see the attached letter")."""
+    if msg.attachment_text.strip() or len(body.split()) > COVER_NOTE_WORDS:
+        return False
+    documents = any(a.content_type.startswith(_DOCUMENT_TYPES) for a in msg.attachments)
+    return documents or _POINTS_AT_ATTACHMENT.search(body) is not None
+
+
+def _understand(msg: ParsedMessage, context: ThreadContext, rules: UnderstandRules, thresholds: Thresholds) -> Understanding:
     cleaned = clean(msg.text, context, rules.clean)
     learned = "\n".join(f.text for f in cleaned.folded if f.reason in _READ_ANYWAY)
     body = cleaned.text or learned or cleaned.unquoted
     text = prepare_text(msg.subject, body, learned if cleaned.text else "", msg.attachment_text)
     decision = classify(Features(text=text, kind=msg.kind, attachments=msg.attachments), rules.classify)
+    decision = thread_sense.adjust(decision, text, context)
 
     # A portal's standard notice folded as learned boilerplate still carries this message's dates and links.
     facts_text = "\n".join(p for p in (body, learned if cleaned.text else "", msg.attachment_text) if p)
@@ -83,8 +113,12 @@ def _understand(msg: ParsedMessage, context: ThreadContext, rules: UnderstandRul
         promised = extract.expected_date(facts_text, base, _business_days(rules, context))
     tracking = _agency_numbers(msg, context, rules)
     fired = decision.rules + cleaned.rules
-    if decision.confidence < threshold:
+    if _cover_note_unread(msg, body):
+        fired += (UNREAD_COVER_NOTE,)
+    if decision.confidence < thresholds.review:
         fired += ("review.low_confidence",)
+    elif not decide(Understanding(decision.label, decision.confidence, fired, ""), thresholds).auto:
+        fired += ("review.closing",)
     return Understanding(
         label=decision.label,
         confidence=decision.confidence,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+
+from agent.pipeline.autoapply import CLOSING_LABELS as CLOSING
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -47,8 +49,11 @@ def test_classify_jsonl_one_line_per_row(tmp_path):
     assert [line["label"] for line in lines] == ["acknowledgment", "fee", "extension"]
     assert lines[0]["tracking_numbers"] == ["2025-0117"]
     assert lines[2]["expected_date"] == "2025-01-31"
-    keys = {"id", "label", "detail_label", "confidence", "expected_date", "tracking_numbers", "rules"}
+    keys = {"id", "label", "detail_label", "confidence", "expected_date", "tracking_numbers", "rules", "auto"}
     assert all(set(line) == keys for line in lines)
+    assert all(isinstance(line["auto"], bool) for line in lines)
+    # auto is the daemon's own decision: a progress label applies at the review threshold
+    assert all(line["auto"] == (line["confidence"] >= 0.6) for line in lines if line["label"] not in CLOSING)
 
 
 def test_corpus_output_folds_auto_replies_into_other(tmp_path):
@@ -69,9 +74,22 @@ def test_eval_last_line(tmp_path):
     result = invoke("eval", str(path))
     assert result.exit_code == 0, result.output
     last = result.stdout.strip().splitlines()[-1]
-    assert re.fullmatch(r"accuracy=0\.\d{3} macro_f1=0\.\d{3} date_acc=\d\.\d{3} tracking_acc=\d\.\d{3} n=4", last), last
+    assert re.fullmatch(
+        r"accuracy=0\.\d{3} macro_f1=0\.\d{3} date_acc=\d\.\d{3} tracking_acc=\d\.\d{3} "
+        r"auto_precision=\d\.\d{3} coverage=\d\.\d{3} wrong_closing=\d+ n=4", last
+    ), last
     assert "accuracy=0.750" in last and "date_acc=1.000" in last and "tracking_acc=1.000" in last
     assert "precision" in result.stdout and "confusion" in result.stdout
+    assert "reliability" in result.stdout and "expected calibration error" in result.stdout
+
+
+def test_eval_counts_wrong_closing_labels_that_would_apply(tmp_path):
+    path = tmp_path / "gold.jsonl"
+    body = "After a diligent search, we did not locate any records responsive to your request. This closes your request."
+    rows = [{"id": "c-1", "body": body, "label": "acknowledgment"}, {"id": "c-2", "body": body, "label": "no_records"}]
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    last = invoke("eval", str(path)).stdout.strip().splitlines()[-1]
+    assert "wrong_closing=1 " in last and "coverage=1.000" in last and "auto_precision=0.500" in last, last
 
 
 def test_usage_errors(tmp_path):
