@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "agent.commands.inbound",
     "agent.commands.archive",
     "agent.commands.classify",
+    "agent.commands.corrections",
     "agent.commands.deadlines",
     "agent.commands.followups",
     "agent.commands.outbox",

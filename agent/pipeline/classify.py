@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,7 +108,9 @@ class Decision:
     scores: tuple[tuple[str, float], ...] = ()
 
 
-def load_classify_rules(rules_dir: Path) -> ClassifyRules:
+def load_classify_rules(rules_dir: Path, extra_examples: Sequence[tuple[str, str]] = ()) -> ClassifyRules:
+    """Load rules/classify.toml and train the model; extra_examples are (text, label) pairs of this deployment
+    (operator corrections) the model learns from on top of the repo's examples."""
     path = Path(rules_dir) / FILE_NAME
     data = load_toml(path)
     labels = data.get("labels", {})
@@ -159,7 +161,7 @@ def load_classify_rules(rules_dir: Path) -> ClassifyRules:
     if fallback_confidence > 1:
         raise RulesError(path, "settings.fallback_confidence", "must be at most 1")
     return ClassifyRules(
-        tuple(rules), policies, float(fallback_score), float(fallback_confidence), model=load_model(Path(rules_dir))
+        tuple(rules), policies, float(fallback_score), float(fallback_confidence), model=load_model(Path(rules_dir), extra_examples)
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,8 @@ _STOP = frozenset(
     "more some very please thank thanks dear hello city county department office records request public".split()
 )
 SMOOTHING = 0.5
+# An operator correction counts as this many repo examples: it is this deployment's own mail, labelled by a person.
+EXTRA_WEIGHT = 3.0
 
 
 def tokens(text: str) -> set[str]:
@@ -52,17 +55,40 @@ class NaiveBayes:
         return ranked[0][0]
 
 
-def load_model(rules_dir: Path) -> NaiveBayes | None:
-    """Train from the examples file (one {"label", "text"} object per line); None when there is no file."""
+def load_model(rules_dir: Path, extra_examples: Sequence[tuple[str, str]] = ()) -> NaiveBayes | None:
+    """Train from the examples file (one {"label", "text"} object per line) plus this deployment's operator
+    corrections (extra_examples: (text, label) pairs, each counted EXTRA_WEIGHT times: they are what this
+    deployment's agencies really write). None when there is nothing to train on."""
     path = Path(rules_dir) / FILE_NAME
-    if not path.is_file():
+    examples: list[tuple[str, str, float]] = list(_read_examples(path)) if path.is_file() else []
+    for text, label in extra_examples:
+        if label in LABELS and text.strip():
+            examples.append((label, text, EXTRA_WEIGHT))
+    counts: dict[str, defaultdict[str, float]] = defaultdict(lambda: defaultdict(float))
+    docs: defaultdict[str, float] = defaultdict(float)
+    for label, text, weight in examples:
+        for token in tokens(text):
+            counts[label][token] += weight
+        docs[label] += weight
+    if not docs:
         return None
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    docs: Counter[str] = Counter()
+    vocabulary = set().union(*(c.keys() for c in counts.values()))
+    total = sum(docs.values())
+    priors = {label: math.log(n / total) for label, n in docs.items()}
+    weights: dict[str, dict[str, float]] = {}
+    for label, counter in counts.items():
+        denominator = math.log(sum(counter.values()) + SMOOTHING * len(vocabulary))
+        for word in vocabulary:
+            weights.setdefault(word, {})[label] = math.log(counter.get(word, 0.0) + SMOOTHING) - denominator
+    return NaiveBayes(priors=priors, weights=weights)
+
+
+def _read_examples(path: Path) -> list[tuple[str, str, float]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise RulesError(path, "(file)", str(exc)) from None
+    out: list[tuple[str, str, float]] = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -73,16 +99,5 @@ def load_model(rules_dir: Path) -> NaiveBayes | None:
             raise RulesError(path, f"line {number}", 'expected {"label": ..., "text": ...}') from None
         if label not in LABELS:
             raise RulesError(path, f"line {number}.label", f"unknown label {label!r}")
-        counts[label].update(tokens(str(text)))
-        docs[label] += 1
-    if not docs:
-        return None
-    vocabulary = set().union(*counts.values())
-    total = sum(docs.values())
-    priors = {label: math.log(n / total) for label, n in docs.items()}
-    weights: dict[str, dict[str, float]] = {}
-    for label, counter in counts.items():
-        denominator = math.log(sum(counter.values()) + SMOOTHING * len(vocabulary))
-        for word in vocabulary:
-            weights.setdefault(word, {})[label] = math.log(counter[word] + SMOOTHING) - denominator
-    return NaiveBayes(priors=priors, weights=weights)
+        out.append((label, str(text), 1.0))
+    return out

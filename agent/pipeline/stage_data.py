@@ -123,6 +123,7 @@ class ThreadContext:
     known_tracking_numbers: tuple[str, ...] = ()
     tracking_patterns: tuple[str, ...] = ()  # the agency's own tracking-number regexes (Agency.tracking_patterns)
     jurisdiction: str | None = None  # for business-day arithmetic ("within 10 business days")
+    agency_id: int | None = None  # the request's agency: operator corrections are remembered per agency
 
 
 @dataclass(frozen=True)
