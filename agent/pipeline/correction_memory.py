@@ -27,11 +27,16 @@ _DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\S{1,200}@\S{1,200}"), " addr "),
     (re.compile(r"\bhttps?://\S{1,500}"), " link "),
+    # A whole date is one token, however it is written: "March 3, 2025", "Mar. 07 2025", "03/11/2025".
+    (re.compile(rf"\b(?:{_MONTHS})\b\.?\s{{0,3}}\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s{{0,3}}\d{{4}})?"), " date "),
+    (re.compile(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}\b"), " date "),
     (re.compile(rf"\b(?:{_MONTHS})\b\.?"), " month "),
     (re.compile(rf"\b(?:{_DAYS})\b"), " day "),
+    (re.compile(r"\b(?:mr|mrs|ms|mx|dr|miss)\b\.?"), " title "),
     (re.compile(r"\d+"), " num "),
 )
 _WORD = re.compile(r"[a-z]+")
+_MASK_WORDS = frozenset({"addr", "link", "date", "month", "day", "title", "num"})
 
 
 def template_shingles(text: str) -> frozenset[str]:
@@ -39,7 +44,11 @@ def template_shingles(text: str) -> frozenset[str]:
     masked = text.lower()
     for pattern, replacement in _MASKS:
         masked = pattern.sub(replacement, masked)
-    words = _WORD.findall(masked)
+    words: list[str] = []
+    for word in _WORD.findall(masked):
+        # "ER-2025-1187" and "26-5133" are both one number: a run of one mask is one token.
+        if not (words and word == words[-1] and word in _MASK_WORDS):
+            words.append(word)
     return frozenset(" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1))
 
 
