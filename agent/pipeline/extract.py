@@ -36,7 +36,7 @@ _LEAD = re.compile(
 # A promise: the agency says what it will do. Reported speech about earlier letters is not a new promise.
 _PROMISE = re.compile(
     r"\b(?:will|shall|anticipat\w*|expect\w*|estimat\w*|intend\w*|plan\w*|should\s+be|to\s+be|ready|notified|"
-    r"extend\w*|due|target|additional|taking|respond|notify|scheduled)\b",
+    r"extend\w*|due|target|additional|taking|respond|notify|scheduled|should|moved|postponed|rescheduled)\b",
     re.I,
 )
 _REPORTED = re.compile(
@@ -143,7 +143,7 @@ def expected_date(
             if _OTHER_ANCHOR.match(sentence, match.end()) or _ELAPSED.match(sentence, match.end()):
                 continue
             # "available for the next 30 days" is a window, not a promise.
-            if _WINDOW.search(sentence, 0, match.start()) or _inside_condition(sentence, match.start()):
+            if _WINDOW.search(sentence, max(0, match.start() - 60), match.start()) or _inside_condition(sentence, match.start()):
                 continue
             n = _count(match)
             if not 0 < n <= 120:
@@ -157,10 +157,12 @@ def expected_date(
     return max(found) if found else None
 
 
-# A promise that hangs on a condition about the work: "If we cannot ..., we will ...", "Should more time be needed".
+# A promise that hangs on a condition: "If we cannot ..., we will ...", "Should more time be needed", "Once paid".
 _CONDITIONAL_PROMISE = re.compile(
-    r"\s*(?:if|should|unless|in\s+the\s+event|in\s+case|where|when)\s+(?:that\s+)?"
-    r"(?:we|our|the|this|any|additional|more|further|an?\s+(?:extension|delay)|(?:an\s+)?extension|it|there)\b",
+    r"\s*(?:if|should|unless|in\s+the\s+event|in\s+case|once|upon)\b"
+    # ... except the courtesy line that conditions nothing: "If you have any questions, ..."
+    r"(?!\s+you\s+(?:have|need|require)\s+(?:any\s+)?(?:further\s+|additional\s+|more\s+)?"
+    r"(?:questions?|concerns?|assistance|help|information))",
     re.I,
 )
 _CONDITION = re.compile(r"\b(?:if|unless|whether|in\s+the\s+event|in\s+case)\b", re.I)
