@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "agent.commands.archive",
     "agent.commands.rules",
     "agent.commands.classify",
+    "agent.commands.corrections",
     "agent.commands.deadlines",
     "agent.commands.followups",
     "agent.commands.outbox",

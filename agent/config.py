@@ -202,6 +202,14 @@ class ClassifySettings(_Section):
     closing_threshold: Annotated[float, Field(ge=0, le=1)] = 0.85
 
 
+class CorrectionsSettings(_Section):
+    """How operator corrections teach the agent: a reply this similar to a corrected one of the same agency
+    takes the corrected label, with this confidence."""
+
+    template_similarity: Annotated[float, Field(gt=0, le=1)] = 0.8
+    template_confidence: Annotated[float, Field(ge=0, le=1)] = 0.95
+
+
 class ScheduleSettings(_Section):
     timezone: str = "America/Los_Angeles"
     poll_seconds: Annotated[float, Field(gt=0)] = 60
@@ -244,6 +252,7 @@ class Settings(_Section):
     smtp: SmtpSettings = SmtpSettings()
     identity: IdentitySettings = IdentitySettings()
     classify: ClassifySettings = ClassifySettings()
+    corrections: CorrectionsSettings = CorrectionsSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     daemon: DaemonSettings = DaemonSettings()
     rules: RulesSettings = RulesSettings()

@@ -18,6 +18,7 @@ from agent.daemon.jobs import Clock, Jobs, utcnow
 from agent.daemon.ruleset import RuleSet
 from agent.daemon.scheduler import build_scheduler, next_run_times, run_soon
 from agent.db.session import make_engine, make_session_factory
+from agent.operators.corrections import load_training_examples
 
 log = logging.getLogger("agent.daemon")
 
@@ -51,9 +52,10 @@ class Signals:
 
 def build_jobs(settings: Settings, *, clock: Clock = utcnow, worker_id: str | None = None) -> Jobs:
     engine = make_engine(settings.database.url, echo=settings.database.echo)
-    rules = RuleSet(settings.rules_path)
+    sessions = make_session_factory(engine)
+    rules = RuleSet(settings.rules_path, examples=lambda: load_training_examples(sessions))
     rules.load_initial()
-    return Jobs(settings, engine, make_session_factory(engine), rules, clock=clock, worker_id=worker_id)
+    return Jobs(settings, engine, sessions, rules, clock=clock, worker_id=worker_id)
 
 
 async def run_once(jobs: Jobs) -> int:

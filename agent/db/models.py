@@ -279,6 +279,27 @@ class ReviewItem(Base):
     created_at: Mapped[dt.datetime] = _now()
 
 
+class Correction(Base):
+    """An operator's confirm or relabel in review, kept as a labelled example of this deployment.
+
+    It teaches the model (on its next load) and the per-agency template memory; it never leaves the database
+    except through `agent corrections export`."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_row_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    sender_domain: Mapped[str] = mapped_column(String(255), default="", index=True)
+    text: Mapped[str] = mapped_column(Text, default="")  # the cleaned text the classifier read
+    label: Mapped[str] = mapped_column(String(32))
+    previous_label: Mapped[str | None] = mapped_column(String(32))
+    previous_confidence: Mapped[float | None] = mapped_column(Float)
+    action: Mapped[str] = mapped_column(String(16))  # confirm | relabel
+    operator: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = _now()
+
+
 class BoilerplateStat(Base):
     """How often a masked paragraph was seen per sender domain: boilerplate is learned, not listed."""
 

@@ -13,6 +13,8 @@ from agent.config import Settings
 from agent.inbound.match_index import AgencyBook, load_agencies
 from agent.mail.archive import Archive
 from agent.mail.attachments import AttachmentStore
+from agent.operators.corrections import template_memory
+from agent.pipeline.correction_memory import CorrectionMemory
 from agent.pipeline.thread_context import ThreadMemory
 from agent.pipeline.tracking import TrackingRules, load_tracking_rules
 from agent.pipeline.understand import load_understand_rules
@@ -33,6 +35,7 @@ class InboundContext:
     # Set by process_rows for a poll pass (dropped after a rolled-back chunk); None: each message reads its own.
     memory: ThreadMemory | None = field(default=None, repr=False)
     _agencies: AgencyBook | None = field(default=None, repr=False)
+    _corrections: CorrectionMemory | None = field(default=None, repr=False)
     _archive: Archive | None = field(default=None, repr=False)
 
     @classmethod
@@ -60,6 +63,7 @@ class InboundContext:
     def forget(self) -> None:
         """Drop what was read from the DB: after a rollback it may describe rows that no longer exist."""
         self._agencies = None
+        self._corrections = None
         self.memory = None
 
     def agencies(self, session: Session) -> AgencyBook:
@@ -67,3 +71,9 @@ class InboundContext:
         if self._agencies is None:
             self._agencies = AgencyBook(load_agencies(session))
         return self._agencies
+
+    def corrections(self, session: Session) -> CorrectionMemory:
+        """The operators' corrections, read once per pass: a relabel made in review counts from the next pass."""
+        if self._corrections is None:
+            self._corrections = template_memory(session, self.settings.corrections)
+        return self._corrections

@@ -4,6 +4,7 @@ How messages are grouped into transactions, and what happens when one fails, is 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
@@ -209,7 +210,15 @@ def _understand(
         return None
     request_id = request.id if request else None
     context = memory.context(session, request_id, parsed.sender_domain)
-    result = understand(parsed, context, ctx.understand_rules, review_threshold=ctx.settings.classify.review_threshold)
+    if request is not None:
+        context = dataclasses.replace(context, agency_id=request.agency_id)
+    result = understand(
+        parsed,
+        context,
+        ctx.understand_rules,
+        review_threshold=ctx.settings.classify.review_threshold,
+        corrections=ctx.corrections(session),
+    )
     memory.learn(session, parsed.sender_domain, request_id, result)
     return result
 

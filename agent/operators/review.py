@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from agent.config import Settings
 from agent.db.models import Event, Message, Request, ReviewItem
 from agent.filing.requests import withdraw
+from agent.operators import corrections
 from agent.operators.clock import as_utc
 from agent.operators.queries import NotFound, find_request, suggestions
 from agent.operators.vocab import all_states, is_label
@@ -81,6 +82,13 @@ def confirm(session: Session, item_id: int, *, operator: str, now: dt.datetime, 
     relabels = item.kind == "low_confidence" and message is not None and bool(message.label) and request is not None
     detail: dict[str, Any] = {"label": message.label} if relabels and message is not None else {}
     _event(session, item, "review_confirmed", operator, now, detail)
+    if message is not None and message.label and message.direction == "in" and message.kind in (None, "reply"):
+        # The operator vouched for the label: the next reply in this template need not wait for them.
+        corrections.record(
+            session, message, label=message.label, previous_label=message.label,
+            previous_confidence=message.confidence, action="confirm", operator=operator,
+            agency_id=request.agency_id if request is not None else None, now=now,
+        )
     _decide(item, operator, now)
     if request is not None:
         if item.kind == "unknown_sender" and message is not None and message.label:
@@ -111,9 +119,13 @@ def relabel(
     if message is None:
         raise ReviewError(f"item {item.id} has no message to relabel")
     detail = {"from_label": message.label, "to_label": label, "from_confidence": message.confidence}
+    request = _request(session, item)
+    corrections.record(
+        session, message, label=label, previous_label=message.label, previous_confidence=message.confidence,
+        action="relabel", operator=operator, agency_id=request.agency_id if request is not None else None, now=now,
+    )
     message.label = label
     message.confidence = 1.0
-    request = _request(session, item)
     _event(session, item, "review_relabel", operator, now, detail)
     if request is None:
         # An orphan keeps waiting for a request; the corrected label applies when it is attached.

@@ -113,6 +113,9 @@ class Decision:
     rules: tuple[str, ...]  # ids of the rules that fired (all of them, whatever label won)
     scores: tuple[tuple[str, float], ...] = ()
 
+# How many repo examples one operator correction counts as.
+EXTRA_WEIGHT = 3
+
 
 def load_classify_rules(rules_dir: Path, extra_examples: Sequence[tuple[str, str]] = ()) -> ClassifyRules:
     """Load and validate rules/classify.toml and rules/acts.toml, and fit the model on rules/examples*.jsonl
@@ -171,7 +174,9 @@ def load_classify_rules(rules_dir: Path, extra_examples: Sequence[tuple[str, str
             raise RulesError("extra_examples", f"[{number}]", f"expected (text, label) with a known label, got {label!r}")
     base = ClassifyRules(tuple(rules), policies, float(fallback_score), float(fallback_confidence),
                          acts=acts.load_act_rules(Path(rules_dir)))
-    examples = [(e.text, e.label) for e in read_examples(Path(rules_dir))] + [(t, l) for t, l in extra_examples]
+    # An operator's correction is this deployment's own mail labelled by a person: it counts EXTRA_WEIGHT times.
+    examples = [(e.text, e.label) for e in read_examples(Path(rules_dir))]
+    examples += [(t, l) for t, l in extra_examples if t.strip()] * EXTRA_WEIGHT
     fingerprint = hashlib.sha256(
         b"".join(p.read_bytes() for p in (path, Path(rules_dir) / acts.FILE_NAME) if p.is_file())
     ).hexdigest()

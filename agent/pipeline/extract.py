@@ -26,14 +26,17 @@ _LEAD = re.compile(
     r"(?:on\s+or\s+before|no\s+later\s+than|not\s+later\s+than|\bby|\bbefore|\buntil|\bon|"
     r"(?:estimated|anticipated|expected|target|new|revised|updated)\s+(?:\w+\s+){0,2}date(?:\s+(?:of|is|will\s+be))?(?:\s+now)?|"
     r"due\s+date(?:\s+(?:of|is))?|date\s+of|on\s+or\s+about|around|approximately|"
-    r"(?:close\s+of\s+business|end\s+of\s+(?:the\s+)?day|cob|eod)(?:\s+on)?)\s*:?\s*"
-    r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?$",
+    r"(?:close\s+of\s+business|end\s+of\s+(?:the\s+)?day|cob|eod)(?:\s+on)?|"
+    # "extended by fourteen (14) days to <date>", "moved to <date>", "scheduled for <date>"
+    r"(?:extend\w*|extension|mov(?:e|ed|ing)|postpon\w*|push\w*|chang\w*|reschedul\w*)\b[^.;]{0,50}?\s(?:to|until)|"
+    r"scheduled\s+(?:for|on))\s*:?\s*"
+    r"(?:(?:next|this|the\s+following)\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?$",
     re.I,
 )
 # A promise: the agency says what it will do. Reported speech about earlier letters is not a new promise.
 _PROMISE = re.compile(
     r"\b(?:will|shall|anticipat\w*|expect\w*|estimat\w*|intend\w*|plan\w*|should\s+be|to\s+be|ready|notified|"
-    r"extend\w*|due|target|additional|taking|respond|notify)\b",
+    r"extend\w*|due|target|additional|taking|respond|notify|scheduled|should|moved|postponed|rescheduled)\b",
     re.I,
 )
 _REPORTED = re.compile(
@@ -43,26 +46,34 @@ _REPORTED = re.compile(
 )
 # Deadlines set for the requester ("respond within 30 days", "or we will close it") are not the agency's promise.
 _YOURS = re.compile(
-    r"\b(?:you|requester)\s+(?:\w+\s+){0,2}(?:have|has|must|may|need|should|can)\b|\bappeal\b|\bplease\s+respond\b"
+    r"\b(?:you|requester)\s+(?:\w+\s+){0,2}(?:have|has|must|may|need|should|can)\b"
+    r"(?!\s+(?:expect|anticipate|receive|hear|be\s+(?:notified|contacted|provided|sent)))|\bappeal\b|\bplease\s+respond\b"
     r"|\bwithdrawn\b|\bwhether\s+you\b|\bif\s+(?:we|the\s+\w+)\s+(?:do(?:es)?\s+not|don't)\b"
     r"|\bplease\s+(?:confirm|reply|respond)\b|\bclose\s+(?:your|the|this)\s+request\b|\bwill\s+be\s+(?:closed|withdrawn)\b"
     r"|\bif\s+(?:the\s+|your\s+)?(?:\w+\s+)?(?:is|are)\s+not\s+(?:received|paid)\b",
     re.I,
 )
-_NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "fourteen": 14, "fifteen": 15, "twenty": 20, "thirty": 30, "forty-five": 45,
-    "forty five": 45, "sixty": 60, "ninety": 90,
-}
-_COUNT = r"(?P<n>\d{1,3}|" + "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True)) + r")"
+_UNITS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+          "seventeen eighteen nineteen").split()
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_NUMBER_WORDS = {word: n for n, word in enumerate(_UNITS, 1)} | _TENS
+# "25", "ten", "twenty-five", "fourteen (14)": a written number may carry its figure in brackets, which wins.
+_COUNT = (
+    r"(?P<n>\d{1,3}|\b(?:" + "|".join(_TENS) + r")(?:[-\s](?:" + "|".join(_UNITS[:9]) + r"))?\b|\b(?:"
+    + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")\b)(?:\s*\((?P<figure>\d{1,3})\))?"
+)
 _RELATIVE = re.compile(
-    _COUNT + r"\s*(?:\(\d{1,3}\)\s*)?(?:additional\s+|more\s+)?(?P<kind>business|working|calendar)?\s*(?P<unit>days?|weeks?)\b",
+    _COUNT + r"\s*(?:additional\s+|more\s+)?(?P<kind>business|working|calendar)?\s*(?P<unit>days?|weeks?)\b",
     re.I,
 )
 # A sentence ends at . ! ? followed by a space; "$800.00" and "7922.535" stay inside their sentence.
+# A count that runs from another day than this letter's ("of receipt", "from the date of your deposit", "after
+# payment") says nothing we can place; "from today" or "of this letter" is the letter's own date.
 _OTHER_ANCHOR = re.compile(
-    r"\s*(?:of|from|after|following)\s+(?:the\s+)?(?:receipt|(?:date\s+of\s+)?(?:your|the)\s+(?:request|receipt|original))", re.I
+    r"\s*(?:of|from|after|following|upon|once)\s+(?!(?:the\s+)?(?:date\s+of\s+)?(?:this|today|now)\b)", re.I
 )
+# "more than thirty (30) days have elapsed since billing": a time already past, not a promise.
+_ELAPSED = re.compile(r"\s*(?:have|has|had)\s+(?:already\s+)?(?:elapsed|passed|gone\s+by)|\s*ago\b", re.I)
 _WINDOW = re.compile(r"\b(?:for|expires?\s+in|within)\s+(?:the\s+)?(?:next|following|another)\s+$|\bfor\s+$", re.I)
 _SENTENCE = re.compile(r"(?:[^.!?]|[.!?](?!\s|$))+(?:[.!?]+|$)")
 _MONEY = re.compile(r"\$\s?(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)")
@@ -105,28 +116,36 @@ def _plausible(day: dt.date, base: dt.date | None) -> bool:
 def expected_date(
     text: str, message_date: dt.date | None, business_days: BusinessDays | None = None
 ) -> dt.date | None:
-    """The latest date by which the agency says it will answer or produce, or None."""
+    """The latest date by which the agency says it will answer or produce, or None.
+
+    Only the agency's own present promises count: not a quoted earlier letter, not a date inside a condition
+    ("if we cannot finish by ..."), not a promise that hangs on one ("should more time be needed, ...")."""
     found: list[dt.date] = []
-    for sentence in sentences(text):
-        if not _PROMISE.search(sentence) or _REPORTED.search(sentence):
+    for sentence in sentences(_own_words(text)):
+        if not _PROMISE.search(sentence) or _REPORTED.search(sentence) or _CONDITIONAL_PROMISE.match(sentence):
             continue
+        stated = False
         for match in _DATE.finditer(sentence):
             if not _LEAD.search(sentence[max(0, match.start() - 60) : match.start()]):
+                continue
+            if _inside_condition(sentence, match.start()):
                 continue
             day = _parse_date(match.group("date"), message_date)
             if day is not None and _plausible(day, message_date):
                 found.append(day)
-        if message_date is None or _YOURS.search(sentence):
+                stated = True
+        # "extended by fourteen (14) days to March 14": the stated date is the promise; the count runs from a
+        # deadline we do not see here, not from the letter.
+        if stated or message_date is None or _YOURS.search(sentence):
             continue
         for match in _RELATIVE.finditer(sentence):
             # "within 10 days of receipt" counts from a day we may not know; only the message date is safe.
-            if _OTHER_ANCHOR.match(sentence, match.end()):
+            if _OTHER_ANCHOR.match(sentence, match.end()) or _ELAPSED.match(sentence, match.end()):
                 continue
             # "available for the next 30 days" is a window, not a promise.
-            if _WINDOW.search(sentence, 0, match.start()):
+            if _WINDOW.search(sentence, max(0, match.start() - 60), match.start()) or _inside_condition(sentence, match.start()):
                 continue
-            count = match.group("n").lower()
-            n = int(count) if count.isdigit() else _NUMBER_WORDS.get(count, 0)
+            n = _count(match)
             if not 0 < n <= 120:
                 continue
             if match.group("unit").lower().startswith("week"):
@@ -136,6 +155,66 @@ def expected_date(
             else:
                 found.append(message_date + dt.timedelta(days=n))
     return max(found) if found else None
+
+
+# A promise that hangs on a condition: "If we cannot ..., we will ...", "Should more time be needed", "Once paid".
+_CONDITIONAL_PROMISE = re.compile(
+    r"\s*(?:if|should|unless|in\s+the\s+event|in\s+case|once|upon)\b"
+    # ... except the courtesy line that conditions nothing: "If you have any questions, ..."
+    r"(?!\s+you\s+(?:have|need|require)\s+(?:any\s+)?(?:further\s+|additional\s+|more\s+)?"
+    r"(?:questions?|concerns?|assistance|help|information))",
+    re.I,
+)
+_CONDITION = re.compile(r"\b(?:if|unless|whether|in\s+the\s+event|in\s+case)\b", re.I)
+# An earlier message quoted below the reply: its promises are history.
+_ATTRIBUTION = re.compile(
+    r"^\s*(?:on\s.{0,200}\bwrote:|-{2,}\s*original\s+message\s*-{2,}|from:\s.{0,200}\bsent:|_{8,}\s*$)",
+    re.I,
+)
+
+_INLINE_ATTRIBUTION = re.compile(r"\bOn\s[^.\n]{0,120}\bwrote:")
+_FROM_LINE = re.compile(r"\s*from:\s", re.I)
+_SENT_LINE = re.compile(r"\s*(?:sent|date):\s", re.I)
+
+
+def _own_words(text: str) -> str:
+    """The text before any quoted history: lines quoted with ">" and everything after "On ... wrote:" go."""
+    kept: list[str] = []
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if _ATTRIBUTION.match(line):
+            break
+        # Outlook's quoted header: "From: ..." then "Sent: ..." (or "Date: ...") on the next line.
+        if _FROM_LINE.match(line) and index + 1 < len(lines) and _SENT_LINE.match(lines[index + 1]):
+            break
+        # An attribution inline ("... thank you. On Feb 3, 2025, Ana wrote: We will ...") ends the reply too.
+        inline = _INLINE_ATTRIBUTION.search(line)
+        if inline:
+            kept.append(line[: inline.start()])
+            break
+        if not line.lstrip().startswith(">"):
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def _inside_condition(sentence: str, position: int) -> bool:
+    """The date sits in an if-clause: a condition word before it, and no comma closing the clause in between."""
+    before = sentence[max(0, position - 120) : position]
+    last = None
+    for last in _CONDITION.finditer(before):
+        pass
+    return last is not None and "," not in before[last.end() :]
+
+
+def _count(match: re.Match[str]) -> int:
+    figure = match.group("figure")
+    if figure:
+        return int(figure)
+    words = match.group("n").lower()
+    if words.isdigit():
+        return int(words)
+    parts = re.split(r"[-\s]+", words)
+    return sum(_NUMBER_WORDS.get(p, 0) for p in parts)
 
 
 def _add_business_days(start: dt.date, n: int, business_days: BusinessDays | None) -> dt.date:

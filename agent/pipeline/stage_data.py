@@ -145,6 +145,7 @@ class ThreadContext:
     tracking_patterns: tuple[str, ...] = ()  # the agency's own tracking-number regexes (Agency.tracking_patterns)
     jurisdiction: str | None = None  # for business-day arithmetic ("within 10 business days")
     request_state: str | None = None  # the matched request's state before this message (thread sense)
+    agency_id: int | None = None  # the request's agency: operator corrections are remembered per agency
 
 
 @dataclass(frozen=True)

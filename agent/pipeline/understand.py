@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -18,8 +19,9 @@ from agent.pipeline.autoapply import (
     Thresholds,
     decide,
 )
-from agent.pipeline.classify import ClassifyRules, Features, classify, load_classify_rules, prepare_text
+from agent.pipeline.classify import ClassifyRules, Decision, Features, classify, load_classify_rules, prepare_text
 from agent.pipeline.clean import CleanRules, clean, load_clean_rules
+from agent.pipeline.correction_memory import CorrectionMemory, template_text
 from agent.pipeline.rules import RulesError
 from agent.pipeline.tracking import TrackingRules, find_tracking_numbers, load_tracking_rules
 from agent.pipeline.stage_data import ParsedMessage, ThreadContext, Understanding
@@ -80,10 +82,14 @@ def understand(
     *,
     review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
     closing_threshold: float = DEFAULT_CLOSING_THRESHOLD,
+    corrections: CorrectionMemory | None = None,
 ) -> Understanding:
-    """Never raises: on an internal error the message is labelled other with zero confidence (so it goes to review)."""
+    """Never raises: on an internal error the message is labelled other with zero confidence (so it goes to review).
+
+    corrections: the operators' decisions on this deployment's mail; a reply in a template they labelled
+    takes their label."""
     try:
-        return _understand(msg, context, rules, Thresholds(review_threshold, closing_threshold))
+        return _understand(msg, context, rules, Thresholds(review_threshold, closing_threshold), corrections)
     except Exception:  # a bug must not stop the inbox; the message lands in review with the full text
         log.exception("understanding failed for %s", msg.message_id)
         return Understanding(label="other", confidence=0.0, rules=("error.understand",), cleaned_text=msg.text or "")
@@ -97,13 +103,21 @@ def _cover_note_unread(msg: ParsedMessage, body: str) -> bool:
     return documents or _POINTS_AT_ATTACHMENT.search(body) is not None
 
 
-def _understand(msg: ParsedMessage, context: ThreadContext, rules: UnderstandRules, thresholds: Thresholds) -> Understanding:
+def _understand(
+    msg: ParsedMessage,
+    context: ThreadContext,
+    rules: UnderstandRules,
+    thresholds: Thresholds,
+    corrections: CorrectionMemory | None,
+) -> Understanding:
     cleaned = clean(msg.text, context, rules.clean)
     learned = "\n".join(f.text for f in cleaned.folded if f.reason in _READ_ANYWAY)
     body = cleaned.text or learned or cleaned.unquoted
     text = prepare_text(msg.subject, body, learned if cleaned.text else "", msg.attachment_text)
     decision = classify(Features(text=text, kind=msg.kind, attachments=msg.attachments), rules.classify)
     decision = thread_sense.adjust(decision, text, context)
+    if corrections is not None and msg.kind == "reply":
+        decision = _recall_correction(decision, template_text(cleaned.text, learned) or body, msg, context, corrections)
 
     # A portal's standard notice folded as learned boilerplate still carries this message's dates and links.
     facts_text = "\n".join(p for p in (body, learned if cleaned.text else "", msg.attachment_text) if p)
@@ -132,6 +146,17 @@ def _understand(msg: ParsedMessage, context: ThreadContext, rules: UnderstandRul
         records_attached=extract.records_attached(facts_text, msg.attachments),
         fingerprints=cleaned.fingerprints,
     )
+
+
+def _recall_correction(
+    decision: Decision, text: str, msg: ParsedMessage, context: ThreadContext, corrections: CorrectionMemory
+) -> Decision:
+    """An operator already labelled this agency's template: their label wins, with the confidence to apply it."""
+    recall = corrections.recall(text, agency_id=context.agency_id, sender_domain=msg.sender_domain)
+    if recall is None:
+        return decision
+    confidence = max(decision.confidence, corrections.confidence)
+    return dataclasses.replace(decision, label=recall.label, confidence=confidence, rules=decision.rules + (recall.rule_id,))
 
 
 def _agency_numbers(msg: ParsedMessage, context: ThreadContext, rules: UnderstandRules) -> tuple[str, ...]:

@@ -98,4 +98,10 @@ def test_cli_db_upgrade_creates_sqlite(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["--config", str(path), "db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "agent.db").exists()
-    assert "0002" in CliRunner().invoke(app, ["--config", str(path), "db", "current"]).output
+    from alembic.script import ScriptDirectory
+
+    from agent.db import migrate
+    from agent.db.session import make_engine
+
+    head = ScriptDirectory.from_config(migrate.alembic_config(make_engine("sqlite://"))).get_current_head()
+    assert head and head in CliRunner().invoke(app, ["--config", str(path), "db", "current"]).output
