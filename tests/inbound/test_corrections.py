@@ -16,7 +16,6 @@ from agent.mail.maildir_inbox import MaildirInbox
 from agent.operators import review
 from agent.operators.corrections import load_training_examples
 from agent.operators.clock import UTC
-from agent.pipeline.model import tokens
 
 import datetime as dt
 
@@ -73,6 +72,16 @@ class Inbox:
             return row
 
 
+def _review_item(s: Session, message: Message) -> ReviewItem:
+    """The message's review item; an operator can also open one on a message the daemon applied by itself."""
+    item = s.scalars(select(ReviewItem).where(ReviewItem.message_row_id == message.id)).first()
+    if item is None:
+        item = ReviewItem(kind="low_confidence", message_row_id=message.id, request_id=message.request_id)
+        s.add(item)
+        s.flush()
+    return item
+
+
 def test_a_relabel_changes_the_next_reply_in_that_agencys_template_only(
     tmp_path: Path, db_url: str, sessions: sessionmaker[Session]
 ) -> None:
@@ -83,7 +92,7 @@ def test_a_relabel_changes_the_next_reply_in_that_agencys_template_only(
     assert first.label != "final_records", "the template is misread today (else this test proves nothing)"
 
     with sessions.begin() as s:
-        item = s.scalars(select(ReviewItem).where(ReviewItem.message_row_id == first.id)).one()
+        item = _review_item(s, first)
         review.relabel(s, item.id, "final_records", operator="ana", now=NOW, rules_dir=box.settings.rules_path)
     with sessions() as s:
         kept = s.scalars(select(Correction)).one()
@@ -115,7 +124,7 @@ def test_a_confirm_is_kept_and_the_model_learns_corrections_at_the_next_load(
     first = box.receive("clerk@harrowvalley.example", to["RA-2025-0101"],
                         letter("Ms. Alvarez", "March 3, 2025", 118, 30))
     with sessions.begin() as s:
-        item = s.scalars(select(ReviewItem).where(ReviewItem.message_row_id == first.id)).one()
+        item = _review_item(s, first)
         review.confirm(s, item.id, operator="bo", now=NOW, rules_dir=box.settings.rules_path)
     with sessions() as s:
         kept = s.scalars(select(Correction)).one()
@@ -125,8 +134,8 @@ def test_a_confirm_is_kept_and_the_model_learns_corrections_at_the_next_load(
     rules = RuleSet(box.settings.rules_path, examples=lambda: load_training_examples(sessions))
     rules.load_initial()
     model = rules.current.classify.model
-    learned = [w for w in tokens(kept.text) if w in model.weights]
-    assert "exchange_folder" in learned  # a word pair no repo example uses
+    assert model is not None
+    assert "exchange folder" in model.words.vocabulary_  # a word pair no repo example uses
     with sessions.begin() as s:
         s.get(Message, first.id).label = "final_records"  # type: ignore[union-attr]
         item2 = ReviewItem(kind="low_confidence", message_row_id=first.id, request_id=first.request_id)
@@ -137,5 +146,7 @@ def test_a_confirm_is_kept_and_the_model_learns_corrections_at_the_next_load(
     assert [label for _, label in load_training_examples(sessions)] == ["no_records"]
     swapped, _ = rules.reload()
     assert swapped
-    weights = rules.current.classify.model.weights["exchange_folder"]
-    assert weights["no_records"] > weights["final_records"]
+    relearned = rules.current.classify.model
+    assert relearned is not None
+    probabilities = relearned.probabilities(kept.text)
+    assert probabilities["no_records"] > probabilities["final_records"]
