@@ -13,7 +13,8 @@ from agent.inbound.poll import poll_once
 from agent.mail.archive import Archive
 from agent.mail.inbox import open_inbox
 
-SETTLED = {"processed", "orphan", "review", "quarantined"}
+# "own": our own sent mail seen again (a copy to self, a provider's thread view): archived, marked, not read.
+SETTLED = {"processed", "orphan", "review", "quarantined", "own"}
 PLUS = "records+ra-2025-0001-abcd@example.org"
 
 HEADER_NAMES = st.sampled_from(
