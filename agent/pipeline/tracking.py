@@ -124,8 +124,8 @@ def find_tracking_numbers(
             if value:
                 candidates.append((start, end, value))
 
-    for pattern in extra_patterns:
-        regex = _agency_regex(pattern)
+    for own_pattern in extra_patterns:
+        regex = _agency_regex(own_pattern)
         if regex is not None:
             # The agency's own format is trusted as written.
             collect(regex, strict=False, checked=False)
