@@ -87,6 +87,9 @@ _RECORDS_ATTACHED = re.compile(
 )
 _DOCUMENT_TYPES = ("application/pdf", "application/zip", "application/vnd", "text/csv", "application/msword")
 MAX_AHEAD_DAYS = 3 * 366
+# Dates and counts read per message: a real letter states a few; thousands are a dump or an attack, and each
+# date costs a dateutil parse.
+MAX_CANDIDATES = 200
 
 
 def sentences(text: str) -> list[str]:
@@ -123,11 +126,17 @@ def expected_date(
     Only the agency's own present promises count: not a quoted earlier letter, not a date inside a condition
     ("if we cannot finish by ..."), not a promise that hangs on one ("should more time be needed, ...")."""
     found: list[dt.date] = []
+    budget = MAX_CANDIDATES
     for sentence in sentences(_own_words(text)):
+        if budget <= 0:
+            break
         if not _PROMISE.search(sentence) or _REPORTED.search(sentence) or _CONDITIONAL_PROMISE.match(sentence):
             continue
         stated = False
         for match in _DATE.finditer(sentence):
+            budget -= 1
+            if budget < 0:
+                break
             if not _LEAD.search(sentence[max(0, match.start() - 60) : match.start()]):
                 continue
             if _inside_condition(sentence, match.start()):
@@ -141,6 +150,9 @@ def expected_date(
         if stated or message_date is None or _YOURS.search(sentence):
             continue
         for match in _RELATIVE.finditer(sentence):
+            budget -= 1
+            if budget < 0:
+                break
             # "within 10 days of receipt" counts from a day we may not know; only the message date is safe.
             if _OTHER_ANCHOR.match(sentence, match.end()) or _ELAPSED.match(sentence, match.end()):
                 continue
