@@ -38,9 +38,10 @@ def _run_one(raw: bytes, earlier: tuple[str, ...], rules: UnderstandRules, conn:
     outcome = "ok"
     try:
         parsed = parse(raw, max_attachment_bytes=DEFAULT_MAX_ATTACHMENT_BYTES)
+        parse_ms = (time.perf_counter() - started) * 1000
         context = ThreadContext(earlier_texts=earlier, our_texts=(OUR_LETTER,), request_reference="RA-2025-0001")
         result = understand(parsed, context, rules)
-        outcome = f"{result.label} numbers={len(result.tracking_numbers)} cleaned={len(result.cleaned_text)}"
+        outcome = f"parse={parse_ms:.0f}ms {result.label} numbers={len(result.tracking_numbers)} cleaned={len(result.cleaned_text)}"
         if "error.understand" in result.rules:
             outcome = "understand-error"
     except ParseError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 Case = tuple[str, bytes, tuple[str, ...]]
 MB = 1024 * 1024
@@ -168,4 +168,3 @@ def cases(scale: float = 1.0) -> Iterator[Case]:
     ), ()
 
 
-CaseFactory = Callable[[float], Iterator[Case]]
