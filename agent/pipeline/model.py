@@ -35,6 +35,11 @@ SEED = 14
 ALPHA = 1e-4  # L2 strength
 EPOCHS = 12
 CALIBRATION_SHARE = 0.2  # examples held out to fit the temperature
+# Our examples are cleaner than real mail: a held-back split of them says the model is right 99 % of the time
+# where real letters show about 90 %. A share of every prediction goes to the labels evenly (the most a
+# reading can claim is then about 0.95); the fitted temperature has a floor so a tiny split cannot make it wild.
+SMOOTHING = 0.05
+MIN_TEMPERATURE = 0.5
 _DIGIT = re.compile(r"\d")
 _SPACE = re.compile(r"\s+")
 
@@ -78,7 +83,7 @@ class LinearModel:
         held, kept = order[:cut], order[cut:]
         y = np.array(labels)
         first = self._classifier().fit(matrix[kept], y[kept])
-        self.temperature = _fit_temperature(_logits(first, matrix[held]), list(first.classes_), y[held])
+        self.temperature = max(MIN_TEMPERATURE, _fit_temperature(_logits(first, matrix[held]), list(first.classes_), y[held]))
         self.classifier = self._classifier().fit(matrix, y)
         self.labels: tuple[str, ...] = tuple(str(c) for c in self.classifier.classes_)
 
@@ -102,7 +107,9 @@ class LinearModel:
     def probabilities(self, text: str, hints: Sequence[str] = ()) -> dict[str, float]:
         """Calibrated P(label | text, hits) for every label the examples know."""
         logits = _logits(self.classifier, self._features([model_text(text)], [list(hints)]))[0]
-        return dict(zip(self.labels, (float(p) for p in _softmax(logits / self.temperature))))
+        spread = SMOOTHING / len(self.labels)
+        probs = _softmax(logits / self.temperature)
+        return dict(zip(self.labels, (float((1 - SMOOTHING) * p + spread) for p in probs)))
 
     def predict(self, text: str, hints: Sequence[str] = ()) -> tuple[str, float]:
         probs = self.probabilities(text, hints)

@@ -37,6 +37,7 @@ DEFAULT_JURISDICTION = "US"
 _BRACKETED = re.compile(r"\[[^\]]{1,40}\]")
 # A body this short that points at an attachment is a cover note: the answer is in the attachment.
 COVER_NOTE_WORDS = 90
+COVER_NOTE_CONFIDENCE = 0.55  # at most this sure of a note whose attached letter we could not read
 _POINTS_AT_ATTACHMENT = re.compile(
     r"\b(?:attached|attachment|attachments|enclosed|enclosure)\b|\bsee\s+(?:the\s+)?(?:letter|response|pdf)\b", re.I
 )
@@ -128,7 +129,9 @@ def _understand(
     tracking = _agency_numbers(msg, context, rules)
     fired = decision.rules + cleaned.rules
     if _cover_note_unread(msg, body):
+        # The answer is in a letter we could not read: whatever the note says, we are guessing at the rest.
         fired += (UNREAD_COVER_NOTE,)
+        decision = dataclasses.replace(decision, confidence=min(decision.confidence, COVER_NOTE_CONFIDENCE))
     if decision.confidence < thresholds.review:
         fired += ("review.low_confidence",)
     elif not decide(Understanding(decision.label, decision.confidence, fired, ""), thresholds).auto:
