@@ -310,6 +310,10 @@ def _rivals(decision: Decision, rules: ClassifyRules) -> tuple[str, ...]:
     )
 
 
+# The model alone (no rule fired) names a label only when it favours one this much.
+MODEL_ALONE_MIN = 0.4
+
+
 def combine(decision: Decision, probs: dict[str, float]) -> Decision:
     model_label = max(probs, key=lambda k: probs[k])
     p_model = probs[model_label]
@@ -320,6 +324,10 @@ def combine(decision: Decision, probs: dict[str, float]) -> Decision:
         fired.append("model.agrees")
         confidence = p_model
         label = decision.label
+    elif not ruled and p_model < MODEL_ALONE_MIN:
+        # No rule evidence and no clear favourite: a guess among many labels is not a reading.
+        fired.append(f"model.unsure:{model_label}")
+        label, confidence = decision.label, min(decision.confidence, p_model)
     elif not ruled:
         fired.append(f"model.{model_label}")
         label, confidence = model_label, min(p_model, 0.55)

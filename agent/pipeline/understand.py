@@ -13,6 +13,7 @@ from typing import Any
 
 from agent.pipeline import extract, thread_sense
 from agent.pipeline.autoapply import (
+    CLOSING_LABELS,
     DEFAULT_CLOSING_THRESHOLD,
     DEFAULT_REVIEW_THRESHOLD,
     UNREAD_COVER_NOTE,
@@ -129,9 +130,12 @@ def _understand(
     tracking = _agency_numbers(msg, context, rules)
     fired = decision.rules + cleaned.rules
     if _cover_note_unread(msg, body):
-        # The answer is in a letter we could not read: whatever the note says, we are guessing at the rest.
         fired += (UNREAD_COVER_NOTE,)
-        decision = dataclasses.replace(decision, confidence=min(decision.confidence, COVER_NOTE_CONFIDENCE))
+        if decision.label in CLOSING_LABELS:
+            # "Please see the attached" read as an outcome: the outcome is in a letter we could not read (a denial,
+            # an installment, a fee?), so this reading is a guess. A note that names its act ("first batch
+            # attached", "invoice attached") keeps its confidence.
+            decision = dataclasses.replace(decision, confidence=min(decision.confidence, COVER_NOTE_CONFIDENCE))
     if decision.confidence < thresholds.review:
         fired += ("review.low_confidence",)
     elif not decide(Understanding(decision.label, decision.confidence, fired, ""), thresholds).auto:
