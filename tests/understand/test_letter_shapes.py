@@ -28,6 +28,11 @@ SHAPES = [
     ("acknowledgment", "We have your request, number 25-0331. Anyone dissatisfied with a determination may appeal to the county board within 30 days. Exempt material, if any, will be noted when we respond."),
     ("acknowledgment", "Thanks for the request. We charge 25 cents a page for copies and $20 an hour for research beyond one hour; we will tell you before any charge is incurred."),
     ("acknowledgment", "This office is working on your request. If responsive records are found they will be reviewed and released, with any needed redactions."),
+    # what the law does with a class of records, and promises to tell "if" something comes up
+    ("acknowledgment", "The records office has received your request. Please note that documents which are confidential by law will not be released. You will hear from us once the review is done."),
+    ("acknowledgment", "Your request 25-9 has been received. Requests for records that do not exist cannot be fulfilled, and we are not required to create new records. We will respond within 5 business days."),
+    ("acknowledgment", "Thank you for your request. Staff will review it to determine whether any records are exempt, and will contact you if we need clarification."),
+    ("acknowledgment", "We have received your request. The statute gives us ten business days to respond or to tell you if we need more time."),
     # a missed due date with a new one is an extension
     ("extension", "We are not able to complete your request by the original due date. We will respond by June 6, 2025."),
     ("extension", "Regrettably the records unit will not meet the May 20 deadline; we now expect to answer on or about June 10, 2025."),
