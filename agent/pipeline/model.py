@@ -86,6 +86,12 @@ class LinearModel:
         self.temperature = max(MIN_TEMPERATURE, _fit_temperature(_logits(first, matrix[held]), list(first.classes_), y[held]))
         self.classifier = self._classifier().fit(matrix, y)
         self.labels: tuple[str, ...] = tuple(str(c) for c in self.classifier.classes_)
+        # Prediction multiplies each feature block by its slice of the weights: no sparse stacking per message.
+        weights = np.asarray(self.classifier.coef_).T
+        widths = [len(self.words.vocabulary_), len(self.chars.vocabulary_), len(self.hints.vocabulary_)]
+        edges = np.cumsum([0] + widths)
+        self._blocks = tuple(np.ascontiguousarray(weights[a:b]) for a, b in zip(edges, edges[1:]))
+        self._intercept = np.asarray(self.classifier.intercept_)
 
     @staticmethod
     def _classifier() -> SGDClassifier:
@@ -106,7 +112,10 @@ class LinearModel:
 
     def probabilities(self, text: str, hints: Sequence[str] = ()) -> dict[str, float]:
         """Calibrated P(label | text, hits) for every label the examples know."""
-        logits = _logits(self.classifier, self._features([model_text(text)], [list(hints)]))[0]
+        clean = [model_text(text)]
+        parts = (self.words.transform(clean), self.chars.transform(_openings(clean)), self.hints.transform([list(hints)]))
+        scores = self._intercept + sum(np.asarray(x @ w).ravel() for x, w in zip(parts, self._blocks))
+        logits = np.array([-scores[0] / 2, scores[0] / 2]) if len(scores) == 1 else scores
         spread = SMOOTHING / len(self.labels)
         probs = _softmax(logits / self.temperature)
         return dict(zip(self.labels, (float((1 - SMOOTHING) * p + spread) for p in probs)))
