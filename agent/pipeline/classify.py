@@ -206,16 +206,21 @@ def score_rules(features: Features, rules: ClassifyRules) -> tuple[dict[str, flo
     lowered = features.text.lower()
     reading = acts.read(features.text, rules.acts) if rules.acts.modes else None
     visible: dict[str, str] = {}
+    hidden: dict[str, dict[str, str]] = {}  # per label, computed once: many rules share a label
     for rule in rules.rules:
         text = lowered
         if reading is not None and reading.any_hidden and rule.weight > 0:
-            text = visible.get(rule.label) or visible.setdefault(rule.label, reading.visible(rule.label))
+            if rule.label not in visible:
+                visible[rule.label] = reading.visible(rule.label)
+            text = visible[rule.label]
         if rule.fires(features, text):
             fired.append(rule.id)
             scores[rule.label] = scores.get(rule.label, 0.0) + rule.weight
         elif text is not lowered and reading is not None:
-            for mode, hidden in reading.hidden(rule.label).items():
-                if rule.fires(features, hidden):
+            if rule.label not in hidden:
+                hidden[rule.label] = reading.hidden(rule.label)
+            for mode, cut in hidden[rule.label].items():
+                if rule.fires(features, cut):
                     fired.append(f"{rule.id}@{mode}")
                     break
     return scores, fired
@@ -305,6 +310,10 @@ def _rivals(decision: Decision, rules: ClassifyRules) -> tuple[str, ...]:
     )
 
 
+# The model alone (no rule fired) names a label only when it favours one this much.
+MODEL_ALONE_MIN = 0.4
+
+
 def combine(decision: Decision, probs: dict[str, float]) -> Decision:
     model_label = max(probs, key=lambda k: probs[k])
     p_model = probs[model_label]
@@ -315,6 +324,10 @@ def combine(decision: Decision, probs: dict[str, float]) -> Decision:
         fired.append("model.agrees")
         confidence = p_model
         label = decision.label
+    elif not ruled and p_model < MODEL_ALONE_MIN:
+        # No rule evidence and no clear favourite: a guess among many labels is not a reading.
+        fired.append(f"model.unsure:{model_label}")
+        label, confidence = decision.label, min(decision.confidence, p_model)
     elif not ruled:
         fired.append(f"model.{model_label}")
         label, confidence = model_label, min(p_model, 0.55)

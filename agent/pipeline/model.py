@@ -28,10 +28,18 @@ from agent.pipeline.stage_data import LABELS
 EXAMPLE_GLOB = "examples*.jsonl"
 FILE_NAME = "examples.jsonl"  # the first file; others (examples_*.jsonl) add to it
 MAX_CHARS = 3000  # what a letter says that matters is in its first pages; keeps prediction fast
+# Character n-grams catch odd spellings and OCR noise; the opening of a letter is enough for them, and they
+# are the costliest features to compute (about one string per character per n).
+CHAR_CHARS = 1200
 SEED = 14
 ALPHA = 1e-4  # L2 strength
-EPOCHS = 25
+EPOCHS = 12
 CALIBRATION_SHARE = 0.2  # examples held out to fit the temperature
+# Our examples are cleaner than real mail: a held-back split of them says the model is right 99 % of the time
+# where real letters show about 90 %. A share of every prediction goes to the labels evenly (the most a
+# reading can claim is then about 0.95); the fitted temperature has a floor so a tiny split cannot make it wild.
+SMOOTHING = 0.05
+MIN_TEMPERATURE = 0.5
 _DIGIT = re.compile(r"\d")
 _SPACE = re.compile(r"\s+")
 
@@ -48,6 +56,10 @@ class Example:
 def model_text(text: str) -> str:
     """What the model reads: lower case, digits folded (an amount or a date is a shape, not a value)."""
     return _DIGIT.sub("0", _SPACE.sub(" ", text[:MAX_CHARS].lower()))
+
+
+def _openings(texts: list[str]) -> list[str]:
+    return [t[:CHAR_CHARS] for t in texts]
 
 
 def _identity(tokens: Sequence[str]) -> Sequence[str]:
@@ -71,9 +83,15 @@ class LinearModel:
         held, kept = order[:cut], order[cut:]
         y = np.array(labels)
         first = self._classifier().fit(matrix[kept], y[kept])
-        self.temperature = _fit_temperature(_logits(first, matrix[held]), list(first.classes_), y[held])
+        self.temperature = max(MIN_TEMPERATURE, _fit_temperature(_logits(first, matrix[held]), list(first.classes_), y[held]))
         self.classifier = self._classifier().fit(matrix, y)
         self.labels: tuple[str, ...] = tuple(str(c) for c in self.classifier.classes_)
+        # Prediction multiplies each feature block by its slice of the weights: no sparse stacking per message.
+        weights = np.asarray(self.classifier.coef_).T
+        widths = [len(self.words.vocabulary_), len(self.chars.vocabulary_), len(self.hints.vocabulary_)]
+        edges = np.cumsum([0] + widths)
+        self._blocks = tuple(np.ascontiguousarray(weights[a:b]) for a, b in zip(edges, edges[1:]))
+        self._intercept = np.asarray(self.classifier.intercept_)
 
     @staticmethod
     def _classifier() -> SGDClassifier:
@@ -84,18 +102,23 @@ class LinearModel:
 
     def _fit_features(self, texts: list[str], hints: list[list[str]]) -> Any:
         return sparse.hstack(
-            [self.words.fit_transform(texts), self.chars.fit_transform(texts), self.hints.fit_transform(hints)]
+            [self.words.fit_transform(texts), self.chars.fit_transform(_openings(texts)), self.hints.fit_transform(hints)]
         ).tocsr()
 
     def _features(self, texts: list[str], hints: list[list[str]]) -> Any:
         return sparse.hstack(
-            [self.words.transform(texts), self.chars.transform(texts), self.hints.transform(hints)]
+            [self.words.transform(texts), self.chars.transform(_openings(texts)), self.hints.transform(hints)]
         ).tocsr()
 
     def probabilities(self, text: str, hints: Sequence[str] = ()) -> dict[str, float]:
         """Calibrated P(label | text, hits) for every label the examples know."""
-        logits = _logits(self.classifier, self._features([model_text(text)], [list(hints)]))[0]
-        return dict(zip(self.labels, (float(p) for p in _softmax(logits / self.temperature))))
+        clean = [model_text(text)]
+        parts = (self.words.transform(clean), self.chars.transform(_openings(clean)), self.hints.transform([list(hints)]))
+        scores = self._intercept + sum(np.asarray(x @ w).ravel() for x, w in zip(parts, self._blocks))
+        logits = np.array([-scores[0] / 2, scores[0] / 2]) if len(scores) == 1 else scores
+        spread = SMOOTHING / len(self.labels)
+        probs = _softmax(logits / self.temperature)
+        return dict(zip(self.labels, (float((1 - SMOOTHING) * p + spread) for p in probs)))
 
     def predict(self, text: str, hints: Sequence[str] = ()) -> tuple[str, float]:
         probs = self.probabilities(text, hints)

@@ -13,6 +13,7 @@ from typing import Any
 
 from agent.pipeline import extract, thread_sense
 from agent.pipeline.autoapply import (
+    CLOSING_LABELS,
     DEFAULT_CLOSING_THRESHOLD,
     DEFAULT_REVIEW_THRESHOLD,
     UNREAD_COVER_NOTE,
@@ -37,6 +38,7 @@ DEFAULT_JURISDICTION = "US"
 _BRACKETED = re.compile(r"\[[^\]]{1,40}\]")
 # A body this short that points at an attachment is a cover note: the answer is in the attachment.
 COVER_NOTE_WORDS = 90
+COVER_NOTE_CONFIDENCE = 0.55  # at most this sure of a note whose attached letter we could not read
 _POINTS_AT_ATTACHMENT = re.compile(
     r"\b(?:attached|attachment|attachments|enclosed|enclosure)\b|\bsee\s+(?:the\s+)?(?:letter|response|pdf)\b", re.I
 )
@@ -134,6 +136,11 @@ def _understand(
     fired = decision.rules + cleaned.rules
     if _cover_note_unread(msg, body):
         fired += (UNREAD_COVER_NOTE,)
+        if decision.label in CLOSING_LABELS:
+            # "Please see the attached" read as an outcome: the outcome is in a letter we could not read (a denial,
+            # an installment, a fee?), so this reading is a guess. A note that names its act ("first batch
+            # attached", "invoice attached") keeps its confidence.
+            decision = dataclasses.replace(decision, confidence=min(decision.confidence, COVER_NOTE_CONFIDENCE))
     if decision.confidence < thresholds.review:
         fired += ("review.low_confidence",)
     elif not decide(Understanding(decision.label, decision.confidence, fired, ""), thresholds).auto:
