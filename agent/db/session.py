@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+
+def strict_json(value: Any) -> str:
+    """JSON columns hold strict JSON on both databases: Infinity or NaN fails the write (PostgreSQL refuses it
+    anyway) instead of being stored on SQLite as text no other reader accepts."""
+    return json.dumps(value, allow_nan=False)
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -15,7 +23,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         # psycopg 3 is the driver we install; plain postgresql:// would ask for psycopg2.
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30}, json_serializer=strict_json)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -28,7 +36,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, json_serializer=strict_json)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -17,6 +17,7 @@ from agent.inbound.match_index import build_match_index
 from agent.inbound.sent_letters import proof_for
 from agent.mail import limits
 from agent.mail.parse import parse
+from agent.pipeline import amounts
 from agent.pipeline.apply import apply_message
 from agent.pipeline.match import Match, match
 from agent.pipeline.thread_context import ThreadMemory
@@ -243,4 +244,6 @@ def _facts(u: Understanding) -> dict[str, object]:
         "fees": [{"amount": f.amount, "currency": f.currency, "kind": f.kind, "text": f.text} for f in u.fees],
         "links": list(u.links),
         "records_attached": u.records_attached,
+        # A dollar figure too large to be a fee (hundreds of digits) is kept out of "fees" and flagged here.
+        "fees_refused": amounts.REFUSED_RULE in u.rules,
     }

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.pipeline import extract, thread_sense
+from agent.pipeline import amounts, extract, thread_sense
 from agent.pipeline.autoapply import (
     DEFAULT_CLOSING_THRESHOLD,
     DEFAULT_REVIEW_THRESHOLD,
@@ -127,6 +127,8 @@ def _understand(
         promised = extract.expected_date(facts_text, base, _business_days(rules, context))
     tracking = _agency_numbers(msg, context, rules)
     fired = decision.rules + cleaned.rules
+    if amounts.refused(facts_text):
+        fired += (amounts.REFUSED_RULE,)  # a figure too large to be a fee: not stored as one, but said
     if _cover_note_unread(msg, body):
         fired += (UNREAD_COVER_NOTE,)
     if decision.confidence < thresholds.review:
