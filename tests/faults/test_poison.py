@@ -74,3 +74,4 @@ def test_absurd_fee_is_refused_and_flagged(inbound) -> None:  # type: ignore[no-
         facts = row.facts or {}
         assert all(abs(f["amount"]) < 1e12 for f in facts.get("fees", [])), facts
         assert facts.get("fees_refused"), facts
+
