@@ -60,7 +60,7 @@ class BudgetWorker:
         self._child_parsed: ParsedMessage | None = None
         self._child_corrections: CorrectionMemory | None = None
         self._last_parsed: ParsedMessage | None = None
-        self._deadline = 0.0
+        self._left = 0.0  # of the current message's time budget; a child's start-up is not counted
         self._digest = ""
         self._verdicts: OrderedDict[str, str] = OrderedDict()
         self.starts = 0
@@ -73,7 +73,7 @@ class BudgetWorker:
         known = self._verdicts.get(self._digest)
         if known is not None:
             raise BudgetExceeded(known)
-        self._deadline = time.monotonic() + self.seconds
+        self._left = self.seconds
         self._last_parsed = None
         parsed: ParsedMessage = self._call("parse", lambda: (raw, max_attachment_bytes))
         self._child_parsed = self._last_parsed = parsed
@@ -91,7 +91,7 @@ class BudgetWorker:
         if rules is not self.rules:
             raise ValueError("this worker holds other rules; ask reader_for() for a worker of these")
         if parsed is not self._last_parsed:  # not the message just parsed: a budget of its own
-            self._deadline = time.monotonic() + self.seconds
+            self._left = self.seconds
 
         def request() -> tuple[Any, ...]:
             held = parsed is self._child_parsed
@@ -106,7 +106,7 @@ class BudgetWorker:
     # plumbing -------------------------------------------------------------------------------------------
 
     def _call(self, op: str, request: Callable[[], tuple[Any, ...]]) -> Any:
-        """Send one request (built for the child that gets it) and wait for the answer within the deadline."""
+        """Send one request (built for the child that gets it) and wait for the answer within what is left."""
         with self._lock:
             child = self._ensure()
             try:
@@ -114,8 +114,10 @@ class BudgetWorker:
             except (BrokenPipeError, ConnectionError, OSError):
                 child = self._restart()  # the child died between messages: a new one gets this request
                 send(child.stdin, (op, request()))  # type: ignore[arg-type]
-            remaining = self._deadline - time.monotonic()
-            if remaining <= 0 or not _readable(self._answers, remaining):
+            started = time.monotonic()
+            ready = self._left > 0 and _readable(self._answers, self._left)  # type: ignore[arg-type]
+            self._left -= time.monotonic() - started
+            if not ready:
                 self._stop()
                 raise self._refuse(f"exceeded time budget ({self.seconds:g} s) while reading the message")
             try:

@@ -30,37 +30,54 @@ def _poll(inbound):  # type: ignore[no-untyped-def]
         inbox.close()
 
 
-@pytest.mark.parametrize("name", sorted(POISON))
-def test_poison_then_good_mail(inbound, name: str) -> None:  # type: ignore[no-untyped-def]
-    poison = POISON[name]()
-    good = [good_mail(1), good_mail(2)]
-    for raw in [poison, *good]:
-        inbound.deliver(raw)
+pytestmark = pytest.mark.reading_worker  # read as the daemon reads: in the budgeted worker
+
+
+def test_each_poison_then_good_mail(inbound) -> None:  # type: ignore[no-untyped-def]
+    """Every poison followed by good mail, all in one poll (one worker for the whole batch)."""
+    batch: list[tuple[str, bytes, list[bytes]]] = []
+    for n, (name, make) in enumerate(sorted(POISON.items())):
+        good = [good_mail(2 * n), good_mail(2 * n + 1)]
+        batch.append((name, make(), good))
+        for raw in [batch[-1][1], *good]:
+            inbound.deliver(raw)
 
     first = _poll(inbound)
-    assert first.new == 3
+    assert first.new == 3 * len(POISON)
     again = _poll(inbound)  # must not raise, and finds nothing left to do
     assert again.new == 0 and again.recovered == 0
 
     archive = Archive(inbound.settings.archive_path)
+    problems: list[str] = []
     with inbound.sessions() as s:
         rows = {r.sha256: r for r in s.scalars(select(Message).where(Message.direction == "in"))}
-        bad = rows[hashlib.sha256(poison).hexdigest()]
-        assert archive.get(bad.archive_key) == poison, "the archive keeps the poison byte for byte"
-        assert bad.status in SETTLED
-        if bad.status == "quarantined":
-            assert (bad.error or "").strip()
-            assert s.scalar(select(ReviewItem).where(ReviewItem.message_row_id == bad.id, ReviewItem.kind == "quarantined"))
-        for value in [bad.message_id or "", bad.dedupe_key, bad.subject or "", *(bad.references or []), *(bad.to_addrs or [])]:
-            assert "\x00" not in value and len(value) <= 2000
-        assert len(bad.references or []) <= 100 and len(bad.to_addrs or []) <= 400
-        # Stored JSON is strict JSON: no Infinity or NaN from an absurd amount.
-        json.dumps(bad.facts, allow_nan=False)
-        for raw in good:
-            row = rows[hashlib.sha256(raw).hexdigest()]
-            assert row.status == "processed", (row.status, row.error)
-            assert row.request_id is not None
-            assert archive.get(row.archive_key) == raw
+        for name, poison, good in batch:
+            bad = rows[hashlib.sha256(poison).hexdigest()]
+            if archive.get(bad.archive_key) != poison:
+                problems.append(f"{name}: the archive does not keep the poison byte for byte")
+            if bad.status not in SETTLED:
+                problems.append(f"{name}: left in status {bad.status}")
+            if bad.status == "quarantined" and not (
+                (bad.error or "").strip()
+                and s.scalar(select(ReviewItem).where(ReviewItem.message_row_id == bad.id, ReviewItem.kind == "quarantined"))
+            ):
+                problems.append(f"{name}: quarantined without a reason or a review item")
+            values = [bad.message_id or "", bad.dedupe_key, bad.subject or "", *(bad.references or []), *(bad.to_addrs or [])]
+            if any("\x00" in v or len(v) > 2000 for v in values):
+                problems.append(f"{name}: a stored value holds NUL or is over 2,000 characters")
+            if len(bad.references or []) > 100 or len(bad.to_addrs or []) > 400:
+                problems.append(f"{name}: lists stored past their caps")
+            try:
+                json.dumps(bad.facts, allow_nan=False)  # strict JSON: no Infinity or NaN from an absurd amount
+            except ValueError as exc:
+                problems.append(f"{name}: facts are not strict JSON ({exc})")
+            for raw in good:
+                row = rows[hashlib.sha256(raw).hexdigest()]
+                if row.status != "processed" or row.request_id is None:
+                    problems.append(f"{name}: good mail after it is {row.status} ({row.error})")
+                if archive.get(row.archive_key) != raw:
+                    problems.append(f"{name}: good mail after it not archived exactly")
+    assert not problems, "\n".join(problems)
 
 
 def test_absurd_fee_is_refused_and_flagged(inbound) -> None:  # type: ignore[no-untyped-def]
