@@ -158,8 +158,8 @@ def _store_attachments(
     for info in parsed.attachments:
         stored_path = None
         if info.payload is not None:
-            _, path = store.put(info.payload)
-            stored_path = str(path)
+            digest, _ = store.put(info.payload)
+            stored_path = store.key_for(digest)  # relative to the attachments root: the workspace may move
         session.add(
             Attachment(
                 message_row_id=row.id,

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from agent.db.models import Attachment, Message, Outbox
 from agent.inbound.poll import poll_once
 from agent.mail.archive import Archive
+from agent.mail.attachments import AttachmentStore
 from agent.mail.inbox import open_inbox
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -60,6 +61,8 @@ def test_every_hostile_message_is_archived_and_settled(inbound) -> None:
             assert att.filename and att.filename not in {".", ".."}
             assert not any(ch in att.filename for ch in "/\\\x00\r\n"), att.filename
             if att.stored_path:
-                assert Path(att.stored_path).resolve().is_relative_to(attachments_root)
+                located = AttachmentStore(attachments_root).locate(att.stored_path)
+                assert located is not None and located.resolve().is_relative_to(attachments_root)
+                assert located.is_file()
         # We never answer mail by ourselves: loops from our own address die here.
         assert s.scalar(select(func.count()).select_from(Outbox)) == 0
