@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 # Starting a child (fork, unpickling the rules) is not the message's time; it has this long on its own.
 START_SECONDS = 120.0
+# A worker that failed to start is not tried again for this long (each try may take START_SECONDS).
+RETRY_START_SECONDS = 300.0
 # Verdicts remembered, so a chunk redone one by one does not read an over-budget message a second time.
 _REMEMBERED = 256
 
@@ -65,6 +67,7 @@ class BudgetWorker:
         self._verdicts: OrderedDict[str, str] = OrderedDict()
         self.starts = 0
         self.digest = ""
+        self._retry_at = 0.0  # after a failed start, messages are read in-process until then
 
     # Reader ---------------------------------------------------------------------------------------------
 
@@ -150,6 +153,15 @@ class BudgetWorker:
     def _restart(self) -> subprocess.Popen[bytes]:
         """A fresh child with the rules loaded; its start-up is not counted against any message."""
         self._stop()
+        if time.monotonic() < self._retry_at:
+            raise WorkerUnavailable("the reading worker failed to start a short while ago")
+        try:
+            return self._start()
+        except WorkerUnavailable:
+            self._retry_at = time.monotonic() + RETRY_START_SECONDS
+            raise
+
+    def _start(self) -> subprocess.Popen[bytes]:
         self._child_parsed = None
         self._child_corrections = None
         answers_read, answers_write = os.pipe()

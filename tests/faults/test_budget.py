@@ -77,3 +77,12 @@ def test_message_over_the_memory_budget_is_quarantined_and_the_next_processed(in
     _quarantined_with(inbound, rows[hashlib.sha256(greedy).hexdigest()], "exceeded memory budget")
     after = rows[hashlib.sha256(good).hexdigest()]
     assert after.status == "processed" and after.request_id is not None, (after.status, after.error)
+
+
+def test_rules_the_worker_cannot_receive_are_read_in_process() -> None:
+    """Reading must go on: a rule set that cannot be sent to the worker is read in this process (logged)."""
+    from agent.inbound.reader import InProcessReader
+
+    unpicklable = {"matcher": lambda text: True}
+    assert isinstance(worker.reader_for(LimitsSettings(), unpicklable), InProcessReader)
+    assert isinstance(worker.reader_for(LimitsSettings(worker=False), object()), InProcessReader)

@@ -13,7 +13,7 @@ from agent.inbound.poll import poll_once
 from agent.mail.archive import Archive
 from agent.mail.inbox import open_inbox
 
-SETTLED = {"processed", "orphan", "review", "quarantined"}
+SETTLED = {"processed", "orphan", "review", "quarantined", "own"}  # own: our own sent mail shown back to us
 PLUS = "records+ra-2025-0001-abcd@example.org"
 
 HEADER_NAMES = st.sampled_from(
