@@ -237,6 +237,16 @@ class DaemonSettings(_Section):
     metrics_file: Path | None = None
 
 
+class LimitsSettings(_Section):
+    """What reading one message may cost; a message over the budget is quarantined with the reason."""
+
+    # Parse + understand run in a separate worker process, stopped at the budget (false: in the daemon, unbounded).
+    worker: bool = True
+    message_seconds: Annotated[float, Field(gt=0)] = 10.0
+    # Memory the worker may grow by while reading one message, above what it holds at rest.
+    message_memory_mb: Annotated[int, Field(gt=0)] = 500
+
+
 class RulesSettings(_Section):
     # None: the rules that ship with the agent (`agent rules init DIR` copies them for editing).
     path: Path | None = None
@@ -256,6 +266,7 @@ class Settings(_Section):
     schedule: ScheduleSettings = ScheduleSettings()
     daemon: DaemonSettings = DaemonSettings()
     rules: RulesSettings = RulesSettings()
+    limits: LimitsSettings = LimitsSettings()
     # Not a config key: where the file was read from (set by the loader).
     source: Path = Path(DEFAULT_CONFIG_NAME)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 from support.databases import (  # noqa: E402,F401  (fixtures are found by name)
@@ -17,3 +19,13 @@ from support.databases import (  # noqa: E402,F401  (fixtures are found by name)
 )
 from support.smtp import smtp_oauth_server, smtp_server  # noqa: E402,F401
 from support.dovecot import dovecot, dovecot_oauth2, imap_account, introspection, oauth_imap_account  # noqa: E402,F401
+
+
+@pytest.fixture(autouse=True)
+def _reading_in_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests read mail in their own process unless marked `reading_worker`: the worker's start (a fresh
+    interpreter, ~5 s) per rule set would double the suite. test_poison.py and test_budget.py run the real one."""
+    if request.node.get_closest_marker("reading_worker") is None:
+        from agent.inbound.reader import InProcessReader
+
+        monkeypatch.setattr("agent.inbound.worker.reader_for", lambda limits, rules: InProcessReader())

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+
+
+def strict_json(value: Any) -> str:
+    """JSON columns hold strict JSON on both databases: Infinity or NaN fails the write (PostgreSQL refuses it
+    anyway) instead of being stored on SQLite as text no other reader accepts."""
+    return json.dumps(value, allow_nan=False)
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -17,7 +25,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         # psycopg 3 is the driver we install; plain postgresql:// would ask for psycopg2.
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30}, json_serializer=strict_json)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -30,7 +38,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, json_serializer=strict_json)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from agent.config import Settings
 from agent.inbound.match_index import AgencyBook, load_agencies
+from agent.inbound.reader import Reader
 from agent.mail.archive import Archive
 from agent.mail.attachments import AttachmentStore
 from agent.operators.corrections import template_memory
@@ -37,6 +38,7 @@ class InboundContext:
     _agencies: AgencyBook | None = field(default=None, repr=False)
     _corrections: CorrectionMemory | None = field(default=None, repr=False)
     _archive: Archive | None = field(default=None, repr=False)
+    _reader: Reader | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings, rules: Any = None, *, now: Callable[[], dt.datetime] | None = None) -> "InboundContext":
@@ -55,6 +57,15 @@ class InboundContext:
         if self._archive is None:
             self._archive = Archive(self.settings.archive_path)
         return self._archive
+
+    @property
+    def reader(self) -> Reader:
+        """Parse + understand, in the budgeted worker unless `[limits] worker = false`."""
+        if self._reader is None:
+            from agent.inbound.worker import reader_for  # the worker module imports the pipeline: only when read
+
+            self._reader = reader_for(self.settings.limits, self.understand_rules)
+        return self._reader
 
     @property
     def attachments(self) -> AttachmentStore:

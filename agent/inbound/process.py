@@ -16,12 +16,11 @@ from agent.inbound.context import InboundContext
 from agent.inbound.match_index import build_match_index
 from agent.inbound.sent_letters import proof_for
 from agent.mail import limits
-from agent.mail.parse import parse
+from agent.pipeline import amounts
 from agent.pipeline.apply import apply_message
 from agent.pipeline.match import Match, match
 from agent.pipeline.thread_context import ThreadMemory
 from agent.pipeline.stage_data import ParsedMessage, Understanding
-from agent.pipeline.understand import understand
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ def _process_message(session: Session, message_row: Message, raw: bytes, ctx: In
     now = ctx.now()
     # A row handled before (reprocess, or a retry after quarantine) may have derived rows to replace.
     again = message_row.processed_at is not None or message_row.error is not None
-    parsed = parse(raw, max_attachment_bytes=ctx.settings.attachments.max_bytes)
+    parsed = ctx.reader.parse(raw, max_attachment_bytes=ctx.settings.attachments.max_bytes)
     _fill(message_row, parsed)
     _store_attachments(session, message_row, parsed, ctx, replace=again)
 
@@ -159,8 +158,8 @@ def _store_attachments(
     for info in parsed.attachments:
         stored_path = None
         if info.payload is not None:
-            _, path = store.put(info.payload)
-            stored_path = str(path)
+            digest, _ = store.put(info.payload)
+            stored_path = store.key_for(digest)  # relative to the attachments root: the workspace may move
         session.add(
             Attachment(
                 message_row_id=row.id,
@@ -212,7 +211,7 @@ def _understand(
     context = memory.context(session, request_id, parsed.sender_domain)
     if request is not None:
         context = dataclasses.replace(context, agency_id=request.agency_id)
-    result = understand(
+    result = ctx.reader.understand(
         parsed,
         context,
         ctx.understand_rules,
@@ -243,4 +242,6 @@ def _facts(u: Understanding) -> dict[str, object]:
         "fees": [{"amount": f.amount, "currency": f.currency, "kind": f.kind, "text": f.text} for f in u.fees],
         "links": list(u.links),
         "records_attached": u.records_attached,
+        # A dollar figure too large to be a fee (hundreds of digits) is kept out of "fees" and flagged here.
+        "fees_refused": amounts.REFUSED_RULE in u.rules,
     }

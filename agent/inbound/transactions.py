@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agent.db.models import Message, ReviewItem
 from agent.inbound.context import InboundContext
 from agent.inbound.process import process_message
+from agent.inbound.reader import BudgetExceeded
 from agent.mail.limits import storable
 from agent.pipeline.thread_context import ThreadMemory
 
@@ -66,7 +67,7 @@ def process_row(sessions: sessionmaker[Session], row_id: int, raw: bytes, ctx: I
         with sessions.begin() as session:
             return _process_in(session, row_id, raw, ctx)
     except Exception as exc:  # noqa: BLE001 - a bad message must never stop the inbox
-        reason = f"{type(exc).__name__}: {exc}"
+        reason = str(exc) if isinstance(exc, BudgetExceeded) else f"{type(exc).__name__}: {exc}"
         log.warning("message %s quarantined: %s", row_id, reason)
         log.debug("%s", traceback.format_exc())
         quarantine(sessions, row_id, reason)

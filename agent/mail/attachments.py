@@ -41,6 +41,29 @@ class AttachmentStore:
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
 
+    def key_for(self, sha256: str) -> str:
+        """What a row stores: the path under the root ("ab/ab12..."), so a moved workspace still finds the file."""
+        return f"{sha256[:2]}/{sha256}"
+
+    def locate(self, stored: str) -> Path | None:
+        """The file a row's stored path names, under this root; None if it names something outside it.
+
+        Rows written before paths were relative hold an absolute path into wherever the workspace was then:
+        the file is found by its place in the store (the last two parts), under today's root."""
+        path = Path(stored)
+        if path.is_absolute():
+            path = Path(*path.parts[-2:]) if len(path.parts) >= 2 else Path(path.name)
+        if ".." in path.parts or len(path.parts) != 2 or path.parts[0] != path.parts[1][:2]:
+            return None
+        return self.root / path
+
+    def read(self, stored: str) -> bytes:
+        """The bytes of a stored attachment (FileNotFoundError when the store has lost it)."""
+        path = self.locate(stored)
+        if path is None:
+            raise FileNotFoundError(f"not a path in the attachment store: {stored!r}")
+        return path.read_bytes()
+
     def put(self, payload: bytes) -> tuple[str, Path]:
         """Store payload (idempotent) and return (sha256, path); written to a temp name then renamed."""
         digest = hashlib.sha256(payload).hexdigest()

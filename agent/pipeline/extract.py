@@ -247,6 +247,8 @@ def _add_business_days(start: dt.date, n: int, business_days: BusinessDays | Non
 
 def fees(text: str) -> tuple[Fee, ...]:
     """Dollar amounts with what they are: a deposit, an estimate, or a fee."""
+    from agent.pipeline.amounts import dollars
+
     out: list[Fee] = []
     seen: set[tuple[float, str]] = set()
     for sentence in sentences(text):
@@ -254,9 +256,8 @@ def fees(text: str) -> tuple[Fee, ...]:
         if re.search(r"\bno\s+(?:charge|fee|cost)|\bwaived\b", lower):
             continue
         for match in _MONEY.finditer(sentence):
-            try:
-                amount = float(match.group("amount").replace(",", ""))
-            except ValueError:
+            amount = dollars(match.group("amount"))
+            if amount is None:  # not a plausible amount (hundreds of digits): no fee, never Infinity
                 continue
             before = lower[max(0, match.start() - 40) : match.start()].rpartition("$")[2]
             kind = "deposit" if "deposit" in before else "estimate" if re.search(r"estimat|approximate|at least|quote", lower) else "fee"

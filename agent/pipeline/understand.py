@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.pipeline import extract, thread_sense
+from agent.pipeline import amounts, extract, thread_sense
 from agent.pipeline.autoapply import (
     CLOSING_LABELS,
     DEFAULT_CLOSING_THRESHOLD,
@@ -134,6 +134,8 @@ def _understand(
         promised = extract.expected_date(facts_text, base, _business_days(rules, context))
     tracking = _agency_numbers(msg, context, rules)
     fired = decision.rules + cleaned.rules
+    if amounts.refused(facts_text):
+        fired += (amounts.REFUSED_RULE,)  # a figure too large to be a fee: not stored as one, but said
     if _cover_note_unread(msg, body):
         fired += (UNREAD_COVER_NOTE,)
         if decision.label in CLOSING_LABELS:

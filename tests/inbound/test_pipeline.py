@@ -186,6 +186,7 @@ def test_bounce_and_out_of_office_attach_but_are_not_answers(lite: Env) -> None:
 
 def test_attachments_are_stored_by_hash_and_oversized_flagged(tmp_path: Path, sqlite_sessions, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
     from agent.config import AttachmentSettings
+    from agent.mail.attachments import AttachmentStore
 
     seed_world(sqlite_sessions)
     env = Env(tmp_path, sqlite_sessions, sqlite_url)
@@ -198,7 +199,8 @@ def test_attachments_are_stored_by_hash_and_oversized_flagged(tmp_path: Path, sq
     assert atts["winmail.dat"].oversized and atts["winmail.dat"].stored_path is None
     letter = atts["letter.pdf"]
     assert not letter.oversized and letter.stored_path and Path(letter.stored_path).name == letter.sha256
-    assert Path(letter.stored_path).read_bytes().startswith(b"%PDF")
+    assert not Path(letter.stored_path).is_absolute()  # relative to the store: a moved workspace still finds it
+    assert AttachmentStore(tmp_path / "att").read(letter.stored_path).startswith(b"%PDF")
 
 
 def test_reprocess_rederives_without_duplicating(lite: Env) -> None:
