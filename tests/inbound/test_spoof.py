@@ -267,7 +267,7 @@ def test_a_real_report_for_our_letter_proposes_undeliverable_to_a_person(room: M
                       reporting_mta=mta, final=final, returned_id=target.message_id))
     room.poll()
     req = room.request(target.request_id)
-    assert req.state == "needs_review" and "undeliverable" not in req.flags  # held, not closed
+    assert req.state == "sent" and "undeliverable" not in req.flags  # proposed, not acted on
     (item,) = room.items(kind="bounce")
     assert item.request_id == target.request_id and item.suggestions == ["undeliverable"]
     with room.sessions.begin() as s:
