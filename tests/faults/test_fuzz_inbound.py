@@ -13,7 +13,8 @@ from agent.inbound.poll import poll_once
 from agent.mail.archive import Archive
 from agent.mail.inbox import open_inbox
 
-SETTLED = {"processed", "orphan", "review", "quarantined"}
+# "own": our own sent mail seen in the inbox, set aside (agent/inbound/poll.py).
+SETTLED = {"processed", "orphan", "review", "quarantined", "own"}
 PLUS = "records+ra-2025-0001-abcd@example.org"
 
 HEADER_NAMES = st.sampled_from(
