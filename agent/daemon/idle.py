@@ -42,6 +42,8 @@ class IdleWatcher:
 
     def _main(self) -> None:
         open_inbox = stage("agent.mail.inbox", "open_inbox")
+        if open_inbox is None:  # maybe_start found it; only a stage removed since would get here
+            return
         backoff = 1.0
         while not self._stopping.is_set():
             inbox: Any = None

@@ -140,7 +140,7 @@ def setup_logging(
     for old in list(root.handlers):
         if getattr(old, "_records_agent", False):
             root.removeHandler(old)
-    handler._records_agent = True  # type: ignore[attr-defined]
+    handler._records_agent = True  # type: ignore[attr-defined]  # our marker; Handler declares no such attribute
     root.addHandler(handler)
     root.setLevel(settings.daemon.log_level)
     # Library chatter at INFO would drown our own lines.

@@ -14,6 +14,8 @@ from email.utils import format_datetime, getaddresses, make_msgid
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope
+from aiosmtpd.smtp import Session as SMTPSession
 
 from agent.demo.agencies import Filed, Reply, SimAgency
 
@@ -32,9 +34,10 @@ class _Handler:
         self.lock = threading.Lock()
         self.received: list[Received] = []
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001 - aiosmtpd's hook signature
+    async def handle_DATA(self, server: SMTP, session: SMTPSession, envelope: Envelope) -> str:
         with self.lock:
-            self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.content)))
+            # original_content: the bytes as received (content is the same unless decode_data is on).
+            self.received.append(Received(envelope.mail_from or "", tuple(envelope.rcpt_tos), envelope.original_content or b""))
         return "250 OK"
 
 
@@ -74,7 +77,7 @@ def free_port() -> int:
 
 
 def parse(raw: bytes) -> EmailMessage:
-    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+    return email.message_from_bytes(raw, policy=email.policy.default)
 
 
 def filed_from(msg: EmailMessage, received: dt.date) -> Filed:

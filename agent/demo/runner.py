@@ -105,7 +105,7 @@ async def _simulate(
     ws: Workspace,
     settings: Settings,
     smtp: postoffice.SmtpServer,
-    traveller: time_machine.Coordinates,
+    traveller: time_machine.Traveller,
     first_day: dt.date,
     end: dt.datetime,
     tz: ZoneInfo,

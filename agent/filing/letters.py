@@ -108,7 +108,7 @@ def template_variables(rules_dir: Path, name: str) -> frozenset[str]:
     """Variables a template uses that the letter machinery does not supply (the user's --var names)."""
     env = template_env(Path(rules_dir))
     try:
-        source, _, _ = env.loader.get_source(env, template_path(name))  # type: ignore[union-attr]
+        source, _, _ = env.loader.get_source(env, template_path(name))  # type: ignore[union-attr]  # template_env always sets a loader
         return _undeclared(env, source) - RESERVED
     except jinja2.TemplateNotFound:
         raise LetterError(_not_found(rules_dir, name)) from None
@@ -181,7 +181,7 @@ def letter_template(rules_dir: Path, name: str) -> LetterTemplate:
     """The named template cut into preamble, headers and body (LetterError if it is missing or malformed)."""
     template_variables(rules_dir, name)  # a missing or malformed file is reported with its name and line
     env = template_env(Path(rules_dir))
-    source, _, _ = env.loader.get_source(env, template_path(name))  # type: ignore[union-attr]
+    source, _, _ = env.loader.get_source(env, template_path(name))  # type: ignore[union-attr]  # template_env always sets a loader
     return _parts(source, name)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.compose.followup import FollowupFacts, compose_followup
@@ -108,7 +109,7 @@ def _claim(session: Session, request: Request) -> bool:
         .values(followups_sent=Request.followups_sent)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if cast("CursorResult[Any]", result).rowcount != 1:  # an UPDATE's result; the ORM types execute() loosely
         return False
     session.refresh(request)
     return True

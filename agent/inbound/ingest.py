@@ -109,8 +109,8 @@ def _record(
     identities = [_by_hash(identify(item.raw)) if by_hash else identify(item.raw) for item in batch]
     fresh, duplicates = _split_fresh(sessions, archive, batch, identities)
 
-    archived = archive.add_many([item.raw for item, _ in fresh])
-    stored = [(item, ident, where) for (item, ident), where in zip(fresh, archived)]
+    added = archive.add_many([item.raw for item, _ in fresh])
+    stored = [(item, ident, where) for (item, ident), where in zip(fresh, added)]
     if stored:
         crash_point("after_archive")
 

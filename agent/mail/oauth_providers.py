@@ -132,7 +132,7 @@ class GoogleSignIn:
         if self.cfg.service_account_file is not None:
             from google.oauth2 import service_account
 
-            return service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
+            return service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]  # google-auth leaves it unannotated
                 str(self.cfg.service_account_file), scopes=GOOGLE_SCOPES, subject=self.username or None
             )
         from google.oauth2.credentials import Credentials
@@ -141,7 +141,7 @@ class GoogleSignIn:
         text = read_private(state, self.what)
         if not text:
             raise TokenError(f"{self.what}: no Google sign-in yet ({state}); run `agent auth login google`")
-        return Credentials.from_authorized_user_info(json.loads(text), GOOGLE_SCOPES)  # type: ignore[no-untyped-call]
+        return Credentials.from_authorized_user_info(json.loads(text), GOOGLE_SCOPES)  # type: ignore[no-untyped-call]  # google-auth leaves it unannotated
 
     def acquire(self, force: bool) -> AccessToken:
         from google.auth.exceptions import GoogleAuthError

@@ -140,7 +140,7 @@ def _returned_message_ids(message: Message) -> tuple[str, ...]:
             continue
         payload = part.get_payload() if part.is_multipart() else None
         if isinstance(payload, list):  # the parser made a message of it
-            value = normalize_message_id(str(payload[0].get("Message-ID", ""))) if payload else None
+            value = normalize_message_id(str(payload[0].get("Message-ID", ""))) if payload and isinstance(payload[0], Message) else None
             if value:
                 found.append(value)
         else:
@@ -159,7 +159,7 @@ def _bodies(message: Message) -> tuple[list[str], list[str]]:
             continue
         payload = part.get_payload() if part.is_multipart() else None
         if isinstance(payload, list):
-            stack[:0] = payload  # depth first, in document order
+            stack[:0] = [p for p in payload if isinstance(p, Message)]  # depth first, in document order
             continue
         ctype = part.get_content_type()
         if ctype not in {"text/plain", "text/html"} and not part.get_content_maintype() == "multipart":
@@ -191,7 +191,7 @@ def _decode_part(part: Message) -> str:
 
 def _undecoded(part: Message) -> bytes:
     """The part's payload as bytes without the stdlib's charset step (it raises on charset "undefined")."""
-    payload = part._payload  # noqa: SLF001 - the public getter decodes with the declared charset
+    payload = getattr(part, "_payload", None)  # private (undeclared); the public getter decodes with the charset
     if isinstance(payload, str):
         return payload.encode("utf-8", "surrogateescape")
     return payload if isinstance(payload, bytes) else b""

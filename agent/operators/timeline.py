@@ -239,7 +239,7 @@ def raw_body(m: Message, archive_root: Path | None) -> str | None:
     except (ArchiveError, OSError, KeyError):
         return None
     parsed = message_from_bytes(raw, policy=policy.default)
-    part = parsed.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
+    part = parsed.get_body(preferencelist=("plain", "html"))
     if part is None:
         return raw.decode("utf-8", "replace")
     try:

@@ -223,7 +223,8 @@ def _apply_label(
             "clarification": "the agency asks a question; answer it before the request can go on",
             "portal": "the agency asks that the request go through its portal",
         }[review_kind]
-        _review(session, request, message, review_kind, reason, detail.get("fees") or [])  # type: ignore[arg-type]
+        fees = detail.get("fees")
+        _review(session, request, message, review_kind, reason, fees if isinstance(fees, list) else [])
     return events
 
 

@@ -134,10 +134,17 @@ def _cut_quotes(text: str, rules: CleanRules) -> tuple[str, list[Folded]]:
         text = text[:cut]
     lines = text.split("\n")
     spans = quoted_line_spans(lines)
-    if spans and any(line.strip() for i, line in enumerate(lines) if not any(a <= i < b for a, b in spans)):
+    if not spans:
+        return text, folded
+    # One flag per line (spans are disjoint): asking every span about every line was quadratic.
+    quoted = [False] * len(lines)
+    for start, end in spans:
+        quoted[start:end] = [True] * (end - start)
+    own = [line for line, is_quoted in zip(lines, quoted) if not is_quoted]
+    if any(line.strip() for line in own):
         for start, end in spans:
             folded.append(Folded("quoted", "\n".join(lines[start:end]).strip()))
-        lines = [line for i, line in enumerate(lines) if not any(a <= i < b for a, b in spans)]
+        lines = own
     return "\n".join(lines), folded
 
 
@@ -169,12 +176,12 @@ def clean(text: str, context: ThreadContext, rules: CleanRules) -> Cleaned:
     reasons: list[str | None] = [None] * len(units)
     fired: list[str] = []
     seen_here: set[str] = set()
-    fingerprints: list[str] = []
+    fingerprints: dict[str, None] = {}  # ordered and O(1) to test: a list was quadratic on 100k units
     signature = _signature_marks(units, rules)
     for index, unit in enumerate(units):
         fp = fingerprint(unit.text)
-        if fp and fp not in fingerprints:
-            fingerprints.append(fp)
+        if fp:
+            fingerprints.setdefault(fp, None)
         reason: str | None = None
         if ours and word_count(unit.text) >= ECHO_MIN_WORDS:
             mine = shingles(unit.text)
@@ -209,6 +216,9 @@ def clean(text: str, context: ThreadContext, rules: CleanRules) -> Cleaned:
 
     kept: list[str] = []
     last_block: int | None = None
+    # Runs of units folded for the same reason become one block; joined once at the end (growing a string
+    # unit by unit copied it every time: quadratic on a run of thousands of short lines).
+    runs: list[tuple[str, list[str]]] = []
     previous: str | None = None
     for unit, reason in zip(units, reasons):
         if reason is None:
@@ -216,11 +226,12 @@ def clean(text: str, context: ThreadContext, rules: CleanRules) -> Cleaned:
                 kept.append("\n" if unit.block == last_block else "\n\n")
             kept.append(unit.text)
             last_block = unit.block
-        elif reason == previous:
-            folded[-1] = Folded(reason, folded[-1].text + "\n" + unit.text)
+        elif reason == previous and runs:
+            runs[-1][1].append(unit.text)
         else:
-            folded.append(Folded(reason, unit.text))
+            runs.append((reason, [unit.text]))
         previous = reason
+    folded.extend(Folded(reason, "\n".join(texts)) for reason, texts in runs)
     return Cleaned(
         text="".join(kept).strip(),
         folded=tuple(folded),

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 try:  # Python 3.11+ keeps the regex parser here; older versions call it sre_parse.
     import re._parser as _parser  # type: ignore[import-not-found]
     from re import _constants as _c  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover
-    import sre_constants as _c  # type: ignore[no-redef]
-    import sre_parse as _parser  # type: ignore[no-redef]
+    import sre_constants as _c
+    import sre_parse as _parser
 
 # Sets larger than this stop being cheap to check; strings shorter than this filter almost nothing.
 MAX_SET = 48
@@ -22,8 +22,8 @@ Strings = frozenset[str]
 Clauses = tuple[Strings, ...]
 
 
-def _useful(clause: Strings | None) -> bool:
-    return bool(clause) and "" not in clause and min(map(len, clause)) >= MIN_USEFUL  # type: ignore[arg-type]
+def _useful(clause: Strings | None) -> TypeGuard[Strings]:
+    return clause is not None and bool(clause) and "" not in clause and min(map(len, clause)) >= MIN_USEFUL
 
 
 def _best(clauses: Clauses) -> Strings | None:
@@ -43,11 +43,11 @@ def _sequence(items: Any) -> tuple[Strings | None, Clauses]:
             continue
         exact_whole = False
         if _useful(current):
-            clauses.append(current)  # type: ignore[arg-type]
+            clauses.append(current)
         clauses.extend(required)
         current = exact if exact is not None and len(exact) <= MAX_SET else frozenset({""})
     if _useful(current):
-        clauses.append(current)  # type: ignore[arg-type]
+        clauses.append(current)
     return (current if exact_whole else None), tuple(clauses)
 
 

@@ -12,7 +12,7 @@ from agent.pipeline.prefilter import Clauses, may_match, required_literals
 # mail-parser-reply builds its header regex lazily per message; build it once and reuse the compiled pattern.
 _LIBRARY_HEADERS: re.Pattern[str] = EmailMessage(text="", languages=["en"]).HEADER_REGEX
 LIBRARY_SCAN_CHARS = 60_000
-_HEADER_LINE = re.compile(r"^[>\s*]*(from|sent|to|subject|date|cc|organization)\s*:", re.I | re.M)
+_HEADER_LINE = re.compile(r"^[> \t*]*(from|sent|to|subject|date|cc|organization)\s*:", re.I | re.M)
 _QUOTED_LINE = re.compile(r"^[ \t]*>")
 
 
@@ -32,8 +32,9 @@ def _is_real_header_block(block: str, header_names: Sequence[str]) -> bool:
 
 
 # The library's header regex is slow on long bodies; most replies have no header line at all, so look first.
+# `[> \t*]`, not `[>\s*]`: a class with `\s` after `^` runs across blank lines, quadratic on a long blank run.
 _MAYBE_QUOTED = re.compile(
-    r"^[>\s*]*(?:from|sent|to|subject|date|cc|organization)\s*:|wrote:\s*$|original message", re.I | re.M
+    r"^[> \t*]*(?:from|sent|to|subject|date|cc|organization)\s*:|wrote:\s*$|original message", re.I | re.M
 )
 
 

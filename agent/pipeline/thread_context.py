@@ -152,9 +152,9 @@ class ThreadMemory:
     def remember_reply(self, request_id: int | None, cleaned_text: str | None, folded: list[dict[str, str]] | None) -> None:
         """A reply just stored on the request is part of its thread for the next one."""
         thread = self._threads.get(request_id) if request_id is not None else None
-        if thread is not None and cleaned_text is not None:
+        if request_id is not None and thread is not None and cleaned_text is not None:
             text = _message_text(cleaned_text, folded)
-            self._threads[request_id] = dataclasses.replace(thread, earlier_texts=thread.earlier_texts + (text,))  # type: ignore[index]
+            self._threads[request_id] = dataclasses.replace(thread, earlier_texts=thread.earlier_texts + (text,))
 
     def remember_tracking_numbers(self, request_id: int, values: Iterable[str]) -> None:
         thread = self._threads.get(request_id)

@@ -21,6 +21,10 @@ _YEAR_RANGE = re.compile(r"((?:19|20)\d{2})[-/](\d{2}|(?:19|20)\d{2})")
 # Legal citations just before the candidate: "Section 7922", "§ 552", "Gov. Code 6253", "49 C.F.R. Part 7".
 _CITATION_BEFORE = re.compile(r"(?:§|section|sec\.|code|u\.?s\.?c\.?|c\.?f\.?r\.?|part|chapter|ch\.|title|law|act)\s*\(?$", re.I)
 _TRAILING = "-_/. "
+# A real reply names a handful of ids; a message with thousands is hostile or a data dump.
+MAX_NUMBERS = 25
+# Candidates one pattern may yield (before overlaps are settled): bounds the work on 100k repeats.
+MAX_CANDIDATES = 500
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,10 @@ def find_tracking_numbers(
 
     def collect(regex: re.Pattern[str], *, strict: bool, checked: bool) -> None:
         group: str | int = "num" if "num" in regex.groupindex else (1 if regex.groups else 0)
+        taken = 0
         for match in regex.finditer(text):
+            if taken >= MAX_CANDIDATES:
+                break  # the same id repeated thousands of times adds nothing after the first few hundred
             start, end = match.span(group)
             if start < 0:
                 continue
@@ -123,9 +130,10 @@ def find_tracking_numbers(
                 continue
             if value:
                 candidates.append((start, end, value))
+                taken += 1
 
-    for pattern in extra_patterns:
-        regex = _agency_regex(pattern)
+    for own_pattern in extra_patterns:
+        regex = _agency_regex(own_pattern)
         if regex is not None:
             # The agency's own format is trusted as written.
             collect(regex, strict=False, checked=False)
@@ -134,17 +142,26 @@ def find_tracking_numbers(
         if may_match(pattern.prefilter, lowered):
             collect(pattern.regex, strict=pattern.strict, checked=True)
 
-    # Longest match wins where spans overlap ("PRR 0426-A" over "0426-A"); then first appearance order.
+    return _first_of_overlaps(candidates)
+
+
+def _first_of_overlaps(candidates: list[tuple[int, int, str]]) -> tuple[str, ...]:
+    """Distinct values of non-overlapping spans, at most MAX_NUMBERS, in order of appearance.
+
+    Longest match wins where spans overlap ("PRR 0426-A" over "0426-A"). In start order, a span overlaps an
+    earlier kept one only if it starts before the end of the last one kept: one comparison, not a scan."""
     candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
-    taken: list[tuple[int, int]] = []
+    kept_end = -1
     seen: set[str] = set()
     out: list[str] = []
     for start, end, value in candidates:
-        if any(start < t_end and end > t_start for t_start, t_end in taken):
+        if start < kept_end:
             continue
-        taken.append((start, end))
+        kept_end = end
         key = value.upper()
         if key not in seen:
             seen.add(key)
             out.append(value)
+            if len(out) >= MAX_NUMBERS:
+                break
     return tuple(out)

@@ -41,6 +41,10 @@ _POINTS_AT_ATTACHMENT = re.compile(
     r"\b(?:attached|attachment|attachments|enclosed|enclosure)\b|\bsee\s+(?:the\s+)?(?:letter|response|pdf)\b", re.I
 )
 _DOCUMENT_TYPES = ("application/pdf", "application/msword", "application/vnd", "image/")
+# Text one message may bring to understanding (body, and attachment text, each): the reply is at the top and
+# real replies stay far below this; the rest (quoted history, dumps) stays in the archive. Bounds every
+# stage's time on hostile bodies (issue 13: budget 2 s per message).
+MAX_TEXT_CHARS = 60_000
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,7 @@ def _understand(
     thresholds: Thresholds,
     corrections: CorrectionMemory | None,
 ) -> Understanding:
+    msg = _bounded(msg)
     cleaned = clean(msg.text, context, rules.clean)
     learned = "\n".join(f.text for f in cleaned.folded if f.reason in _READ_ANYWAY)
     body = cleaned.text or learned or cleaned.unquoted
@@ -146,6 +151,20 @@ def _understand(
         records_attached=extract.records_attached(facts_text, msg.attachments),
         fingerprints=cleaned.fingerprints,
     )
+
+
+def _bounded(msg: ParsedMessage) -> ParsedMessage:
+    """The message with body and attachment text cut to MAX_TEXT_CHARS (cut at a line break when one is near)."""
+    if len(msg.text) <= MAX_TEXT_CHARS and len(msg.attachment_text) <= MAX_TEXT_CHARS:
+        return msg
+    return dataclasses.replace(msg, text=_head(msg.text), attachment_text=_head(msg.attachment_text))
+
+
+def _head(text: str) -> str:
+    if len(text) <= MAX_TEXT_CHARS:
+        return text
+    cut = text.rfind("\n", MAX_TEXT_CHARS - 2000, MAX_TEXT_CHARS)
+    return text[: cut if cut > 0 else MAX_TEXT_CHARS]
 
 
 def _recall_correction(

@@ -12,8 +12,9 @@ from agent.db.models import Message
 from agent.inbound.poll import poll_once
 from agent.mail.archive import Archive
 from agent.mail.inbox import open_inbox
+from support.fuzz import examples
 
-# "own": our own sent mail seen in the inbox, set aside (agent/inbound/poll.py).
+# "own": our own sent mail seen again (a copy to self, a provider's thread view): archived, marked, not read.
 SETTLED = {"processed", "orphan", "review", "quarantined", "own"}
 PLUS = "records+ra-2025-0001-abcd@example.org"
 
@@ -71,7 +72,7 @@ def message(draw) -> bytes:
     return raw
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(raw=message())
 def test_any_mail_is_archived_and_settled(fuzz_inbound, raw: bytes) -> None:
     inbound = fuzz_inbound

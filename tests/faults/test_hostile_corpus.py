@@ -16,7 +16,7 @@ from agent.mail.inbox import open_inbox
 sys.path.insert(0, str(Path(__file__).parent))
 from hostile import corpus  # noqa: E402
 
-# "own": our own sent mail seen in the inbox, set aside (agent/inbound/poll.py): a mail loop of ours.
+# "own": our own sent mail seen again (a copy to self, a provider's thread view): archived, marked, not read.
 SETTLED = {"processed", "orphan", "review", "quarantined", "own"}
 
 

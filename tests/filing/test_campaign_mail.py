@@ -53,7 +53,8 @@ def mail_settings(tmp_path: Path, db_url: str, rules_dir: Path, smtp_server, ima
             "database": {"url": db_url},
             "archive": {"path": str(tmp_path / "mailbox")},
             "attachments": {"path": str(tmp_path / "attachments")},
-            "smtp": smtp_server.settings().model_dump(),
+            # Sixty letters in one pass: above the account's default 20 a minute.
+            "smtp": smtp_server.settings(per_minute=100).model_dump(),
             "inbox": {
                 "backend": "imap",
                 "account": "filing",

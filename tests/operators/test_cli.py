@@ -203,14 +203,14 @@ def test_review_confirm_and_default_operator(
         # The agency replied when the mail came, not when bob decided.
         assert req.last_reply_at.date() == seeded.today - dt.timedelta(days=2)
     assert [(e.kind, e.actor) for e in _events(sessions, seeded.reviews["low"])] == [("review_confirmed", "bob")]
-    # Dismissing the bounce (not genuine) lets the request go back to where it was before it was held;
-    # confirming it would mark the request undeliverable (tests/operators/test_review_senders.py).
-    assert run(config_file, "review", "dismiss", str(seeded.reviews["bounce"])).exit_code == 0
+    # Confirming a bounce is the person's decision that our mail does not reach the agency.
+    assert run(config_file, "review", "confirm", str(seeded.reviews["bounce"])).exit_code == 0
     with sessions() as s:
-        assert s.get(Request, seeded.requests["RA-2025-0004"]).state == "sent"
-        back = s.scalars(select(Event).where(Event.request_id == seeded.requests["RA-2025-0004"],
-                                             Event.to_state == "sent", Event.cause == "operator")).one()
-        assert back.actor == "bob" and back.from_state == "needs_review"
+        bounced = s.get(Request, seeded.requests["RA-2025-0004"])
+        assert bounced.state == "undeliverable" and bounced.flags.get("undeliverable") is True
+        marked = s.scalars(select(Event).where(Event.request_id == bounced.id,
+                                               Event.to_state == "undeliverable", Event.cause == "operator")).one()
+        assert marked.actor == "bob"
 
 
 def test_review_attach_orphan_and_confirm_takes_top_suggestion(
@@ -290,7 +290,7 @@ def test_review_interactive_walk(seeded: Seeded, config_file: Path, sessions: se
     result = run(config_file, "review", "--operator", "erin", input=keys)
     assert result.exit_code == 0, result.output
     assert "review item" in result.output and "1 of 4" in result.output
-    assert "[c]onfirm [d]ismiss [r]elabel" in result.output  # the keys survive rich's markup
+    assert "[c]onfirm [r]elabel" in result.output  # the keys survive rich's markup
     with sessions() as s:
         assert s.get(ReviewItem, seeded.reviews["bounce"]).state == "skipped"
         assert s.get(Request, seeded.requests["RA-2025-0006"]).state == "withdrawn"

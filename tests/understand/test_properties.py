@@ -13,6 +13,7 @@ from agent.pipeline.clean import clean
 from agent.pipeline.tracking import find_tracking_numbers
 from agent.pipeline.stage_data import LABELS, ThreadContext, parsed_from_text
 from agent.pipeline.understand import understand
+from support.fuzz import examples
 
 # Text that looks like mail: fragments agencies really write, glued with arbitrary unicode and line noise.
 FRAGMENTS = st.sampled_from(
@@ -24,7 +25,7 @@ FRAGMENTS = st.sampled_from(
     ]
 )
 MAILISH = st.lists(st.one_of(FRAGMENTS, st.text(max_size=40)), max_size=40).map("".join)
-SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @SETTINGS

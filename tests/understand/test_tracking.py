@@ -37,6 +37,17 @@ def rules():
         ("your FOIA request 2017-0330-F.", ("2017-0330-F",)),
         ("PRR 04262021-Anon\n\nDear Requestor:", ("PRR 04262021-Anon",)),
         ("recall the message, \"NSA FOIA Request 116287\".", ("116287",)),
+        # Bare ids the agency introduces in prose, and year-office-sequence ids kept whole (issue 14 item 6).
+        ("Your request has been entered into our tracking system as 26-5133.", ("26-5133",)),
+        ("It was logged in the records database under 2025-0117 today.", ("2025-0117",)),
+        ("The request was logged under number 25-0012.", ("25-0012",)),
+        ("For reference, your request number is 4471.", ("4471",)),
+        ("Your request 2023-PRR-423 has been received.", ("2023-PRR-423",)),
+        ("Re: 2023-PRR-423 Police reports", ("2023-PRR-423",)),
+        ("Matter 24-RR-0012 is now closed.", ("24-RR-0012",)),
+        ("your FOIA tracking number *RD 77093*, to reflect", ("RD 77093",)),
+        ("Reference: C214305 Date Received: 01/02/2025", ("C214305",)),
+        ("Re: PRR-2024-556 update", ("PRR-2024-556",)),
     ],
 )
 def test_finds_numbers(rules, text, expected):
@@ -56,6 +67,12 @@ def test_finds_numbers(rules, text, expected):
         "a deposit of $350.00 is required",
         "under Gov. Code § 6253(b) and Public Officers Law § 87(2)(g)",
         "your request 2021-22 school year",
+        "Request: 2 boxes of files",
+        "Reference: 2024",
+        "It was entered as 12.",
+        "entered on 03/04/2025",
+        "The request was filed under Section 7922.535",
+        "assigned to Officer Diaz",
         "",
     ],
 )
