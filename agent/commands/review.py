@@ -30,7 +30,7 @@ JsonOpt = typer.Option(False, "--json", help="Machine-readable output.")
 
 @review_app.callback()
 def review_walk(ctx: typer.Context, operator: Optional[str] = OperatorOpt) -> None:
-    """Walk the queue one item at a time: [c]onfirm, [r]elabel, [a]ttach, [s]et state, [n]ote, s[k]ip, [q]uit."""
+    """Walk the queue one item at a time: [c]onfirm, [d]ismiss, [r]elabel, [a]ttach, [s]et state, [n]ote, s[k]ip, [q]uit."""
     if ctx.invoked_subcommand is not None:
         return
     context = app_context(ctx)
@@ -67,8 +67,8 @@ def _walk_one(context: AppContext, item_id: int, position: str, who: str) -> boo
     while True:
         choice = Prompt.ask(
             # Brackets escaped: to rich, "[c]" would be a style tag and vanish.
-            escape("[c]onfirm [r]elabel [a]ttach [s]et state [n]ote s[k]ip [q]uit"),
-            choices=["c", "r", "a", "s", "n", "k", "q"],
+            escape("[c]onfirm [d]ismiss [r]elabel [a]ttach [s]et state [n]ote s[k]ip [q]uit"),
+            choices=["c", "d", "r", "a", "s", "n", "k", "q"],
             default="k",
             console=out,
         )
@@ -76,6 +76,8 @@ def _walk_one(context: AppContext, item_id: int, position: str, who: str) -> boo
             return False
         if choice == "c":
             done = _act(context, "confirm", item_id, who)
+        elif choice == "d":
+            done = _act(context, "dismiss", item_id, who)
         elif choice == "r":
             label = Prompt.ask("label", choices=list(LABELS), console=out)
             done = _act(context, "relabel", item_id, who, label)
@@ -112,6 +114,8 @@ def _run_action(context: AppContext, action: str, item_id: int, who: str, arg: s
     with context.sessions().begin() as session:
         if action == "confirm":
             return review.confirm(session, item_id, operator=who, now=now, rules_dir=rules)
+        if action == "dismiss":
+            return review.dismiss(session, item_id, operator=who, now=now, rules_dir=rules)
         if action == "relabel":
             return review.relabel(session, item_id, arg, operator=who, now=now, rules_dir=rules)
         if action == "attach":
@@ -170,6 +174,13 @@ def review_confirm(ctx: typer.Context, item: str = typer.Argument(..., help="Rev
                    operator: Optional[str] = OperatorOpt, as_json: bool = JsonOpt) -> None:
     """Accept the agent's proposal (its label; for an orphan, its best suggestion)."""
     _script_action(ctx, "confirm", item, operator, as_json)
+
+
+@review_app.command("dismiss")
+def review_dismiss(ctx: typer.Context, item: str = typer.Argument(..., help="Review item id."),
+                   operator: Optional[str] = OperatorOpt, as_json: bool = JsonOpt) -> None:
+    """Close the item without doing what it proposes (a stranger's mail, a forged bounce): the request stays as it is."""
+    _script_action(ctx, "dismiss", item, operator, as_json)
 
 
 @review_app.command("relabel")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -76,7 +77,7 @@ def _process_message(session: Session, message_row: Message, raw: bytes, ctx: In
     if memory is None:
         memory = ThreadMemory()
     if request is not None and parsed.kind == "reply" and not result.sender_unknown:
-        memory.remember_tracking_numbers(request.id, _learn_tracking_numbers(session, request, result, now))
+        memory.remember_tracking_numbers(request.id, learn_tracking_numbers(session, request, result.tracking_numbers, now))
 
     understanding = _understand(session, parsed, request, ctx, memory)
     if understanding is not None:
@@ -173,22 +174,22 @@ def _store_attachments(
         )
 
 
-def _learn_tracking_numbers(session: Session, request: Request, result: Match, now: dt.datetime) -> list[str]:
+def learn_tracking_numbers(session: Session, request: Request, numbers: Sequence[str], now: dt.datetime) -> list[str]:
     """Numbers the agency uses for this request, remembered so later mail that quotes only them still matches.
 
-    Returns the numbers now stored on the request."""
-    if not result.tracking_numbers:
+    Only for mail the agency vouches for (or a person did, in review). Returns the numbers now stored on the request."""
+    if not numbers:
         return []
     known = {
         (t.request_id, t.value): t
         for t in session.scalars(
             select(TrackingNumber).where(
-                TrackingNumber.agency_id == request.agency_id, TrackingNumber.value.in_(result.tracking_numbers)
+                TrackingNumber.agency_id == request.agency_id, TrackingNumber.value.in_(list(numbers))
             )
         )
     }
     stored = []
-    for value in result.tracking_numbers:
+    for value in dict.fromkeys(numbers):
         existing = known.get((request.id, value))
         if existing is not None:
             existing.last_seen = now

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from agent.config import Settings
 from agent.db.models import Event, Message, Request, ReviewItem
 from agent.filing.requests import withdraw
+from agent.inbound.process import learn_tracking_numbers
 from agent.operators import corrections
 from agent.operators.clock import as_utc
 from agent.operators.queries import NotFound, find_request, suggestions
@@ -24,7 +25,9 @@ from agent.pipeline.stage_data import Fee, Understanding
 from agent.requests import lifecycle, states
 from agent.requests.states import IllegalTransition
 
-ACTIONS = ("confirm", "relabel", "attach", "set-state", "note", "skip")
+ACTIONS = ("confirm", "dismiss", "relabel", "attach", "set-state", "note", "skip")
+# Items about who sent a message: confirming one vouches for the sender (or the bounce), not for a label.
+_SENDER_ITEMS = frozenset({"unknown_sender", "bounce", "suspect_bounce", "spoof"})
 
 
 class ReviewError(ValueError):
@@ -82,7 +85,9 @@ def confirm(session: Session, item_id: int, *, operator: str, now: dt.datetime, 
     relabels = item.kind == "low_confidence" and message is not None and bool(message.label) and request is not None
     detail: dict[str, Any] = {"label": message.label} if relabels and message is not None else {}
     _event(session, item, "review_confirmed", operator, now, detail)
-    if message is not None and message.label and message.direction == "in" and message.kind in (None, "reply"):
+    vouches_label = item.kind not in _SENDER_ITEMS
+    if (vouches_label and message is not None and message.label and message.direction == "in"
+            and message.kind in (None, "reply")):
         # The operator vouched for the label: the next reply in this template need not wait for them.
         corrections.record(
             session, message, label=message.label, previous_label=message.label,
@@ -91,12 +96,8 @@ def confirm(session: Session, item_id: int, *, operator: str, now: dt.datetime, 
         )
     _decide(item, operator, now)
     if request is not None:
-        if item.kind == "unknown_sender" and message is not None and message.label:
-            # The operator vouches for the sender: the message now acts as the agency's own answer (a doubtful
-            # reading still goes to review, as it would have from a known address).
-            message.status = "processed"
-            _reapply(session, request, message, message.label, message.confidence, operator=operator, now=now,
-                     rules_dir=rules_dir)
+        if item.kind == "unknown_sender" and message is not None:
+            _vouch_for_sender(session, request, message, operator=operator, now=now, rules_dir=rules_dir)
         elif item.kind == "bounce":
             _mark_undeliverable(session, request, item, operator=operator, now=now, rules_dir=rules_dir)
         elif relabels and message is not None and message.label:
@@ -106,6 +107,20 @@ def confirm(session: Session, item_id: int, *, operator: str, now: dt.datetime, 
         else:
             _leave_review(session, request, operator=operator, now=now, rules_dir=rules_dir)
     return _result(item, "confirm", request, detail)
+
+
+def dismiss(session: Session, item_id: int, *, operator: str, now: dt.datetime, rules_dir: Path) -> ActionResult:
+    """Close the item without doing what it proposes: the request stays as the message found it.
+
+    For an unknown sender or a forged-looking bounce this is "not the agency": the message stays in the
+    thread for the record, but it never counts as the agency's words (see agent.pipeline.thread_context)."""
+    item = _open_item(session, item_id)
+    request = _request(session, item)
+    _event(session, item, "review_dismissed", operator, now, {})
+    _decide(item, operator, now)
+    if request is not None:
+        _leave_review(session, request, operator=operator, now=now, rules_dir=rules_dir)
+    return _result(item, "dismiss", request, {})
 
 
 def relabel(
@@ -292,6 +307,26 @@ def _leave_review(
     if before and before in states.STATES:
         change_state(session, request, before, operator=operator, detail={"review": "decided"}, now=now,
                      rules_dir=rules_dir)
+
+
+def _vouch_for_sender(
+    session: Session, request: Request, message: Message, *, operator: str, now: dt.datetime, rules_dir: Path
+) -> None:
+    """A person says the unknown sender speaks for the agency: the held message now acts as its answer, once.
+
+    State, dates and fees follow its reading (a doubtful reading still goes to review, as it would have from a
+    known address), and the tracking numbers it quotes are learned for the request."""
+    message.status = "processed"
+    message.match_evidence = list(message.match_evidence or []) + [
+        {"kind": "operator", "request_id": request.id, "detail": f"sender vouched for by {operator}"}
+    ]
+    numbers = [str(n) for n in (message.facts or {}).get("tracking_numbers") or ()]
+    learn_tracking_numbers(session, request, numbers, now)
+    if message.kind in (None, "reply") and message.label:
+        _reapply(session, request, message, message.label, message.confidence, operator=operator, now=now,
+                 rules_dir=rules_dir)
+    else:
+        _leave_review(session, request, operator=operator, now=now, rules_dir=rules_dir)
 
 
 def _mark_undeliverable(

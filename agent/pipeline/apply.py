@@ -74,7 +74,7 @@ def apply_message(
     fee, a clarification or a suspicious sender opens a review item and the daemon waits for a person.
     unknown_sender (why the agency does not vouch for the sender) holds the message for a person with the
     request untouched; bounce_proof (how a bounce was tied to a letter we sent) is what lets a bounce propose
-    "undeliverable" at all, and even then only a person closes the request.
+    "undeliverable" at all, and even then the request is left as it is until a person confirms.
     """
     label = understanding.label if understanding is not None else None
     if kind == "auto_reply" or (kind == "reply" and label == "auto_reply"):
@@ -113,7 +113,8 @@ def _bounce(
         _review(
             session, request, message, "suspect_bounce",
             "looks like a bounce, but does not match a letter we sent through our own mail server; "
-            "the request was left as it is",
+            "the request was left as it is; confirm or dismiss to close this, or set-state undeliverable "
+            "if our letter really did not arrive",
         )
         return [
             lifecycle.record_event(
@@ -121,12 +122,20 @@ def _bounce(
                 from_state=request.state, to_state=request.state, message=message, now=now,
             )
         ]
+    # Even a report tied to our letter is text anyone who saw the letter's Message-ID could write: it proposes,
+    # and the request stays as it is (no hold either) until a person confirms it.
     _review(
         session, request, message, "bounce",
-        f"our letter bounced ({proof}); confirm to mark the request undeliverable, or fix the address",
+        f"our letter bounced ({proof}); the request was left as it is; confirm to mark it undeliverable "
+        "(no more follow-ups), dismiss if the report is not genuine, or fix the address",
         ["undeliverable"],
     )
-    return _to_review(session, request, message, reason="bounce", now=now, rules_dir=rules_dir)
+    return [
+        lifecycle.record_event(
+            session, request, "bounce_reported", cause="message", actor=ACTOR, detail={"proof": proof},
+            from_state=request.state, to_state=request.state, message=message, now=now,
+        )
+    ]
 
 
 def _hold_unknown_sender(

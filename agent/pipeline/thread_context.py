@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, insert, select, update
 from sqlalchemy.orm import Session
 
-from agent.db.models import Agency, BoilerplateStat, Message, Outbox, Request, ReviewItem, TrackingNumber
+from agent.db.models import Agency, BoilerplateStat, Event, Message, Outbox, Request, ReviewItem, TrackingNumber
 from agent.pipeline.stage_data import ThreadContext, Understanding
 from agent.pipeline.units import fingerprint, split_units
 
@@ -94,10 +94,18 @@ def _thread_part(
     )
 
 
+# What a person does to vouch for a held message: confirm it, correct its label, or file it under a request.
+_VOUCHED = ("review_confirmed", "review_relabel", "review_attach")
+
+
 def _held_unknown_senders(request_id: int) -> Select[int | None]:
+    """Messages held as "unknown sender" that no person vouched for (open, skipped or dismissed alike)."""
+    vouched = select(Event.message_row_id).where(
+        Event.request_id == request_id, Event.kind.in_(_VOUCHED), Event.message_row_id.is_not(None)
+    )
     return select(ReviewItem.message_row_id).where(
-        ReviewItem.request_id == request_id, ReviewItem.kind == "unknown_sender", ReviewItem.state != "done",
-        ReviewItem.message_row_id.is_not(None),
+        ReviewItem.request_id == request_id, ReviewItem.kind == "unknown_sender",
+        ReviewItem.message_row_id.is_not(None), ReviewItem.message_row_id.not_in(vouched),
     )
 
 

@@ -49,6 +49,24 @@ SPOOF_SENDERS: dict[str, Headers] = {
     "agency_domain_as_suffix": [("From", f"clerk@not{AGENCY_DOMAIN}")],
     "trailing_dot": [("From", f"clerk@{AGENCY_DOMAIN}.")],
     "no_from": [],
+    # Encoded words where an address belongs: the parser would decode them into the agency's address.
+    "encoded_angle_address": [("From", f"Clerk <=?utf-8?q?clerk=40{AGENCY_DOMAIN}?=>")],
+    "encoded_domain": [("From", f"clerk@=?utf-8?q?{AGENCY_DOMAIN}?=")],
+    "encoded_name_with_angle_address": [("From", f"=?utf-8?q?Clerk_=3Cclerk=40{AGENCY_DOMAIN}=3E?= <{ATTACKER}>")],
+    "encoded_bare_b64": [("From", "=?utf-8?b?Y2xlcmtAYmV2ZXJseWhpbGxzLm9yZw==?=")],  # clerk@beverlyhills.org
+    "angle_then_at_with_name": [("From", f"City Clerk <{CLERK}>@evil.example")],
+    "two_angle_addresses": [("From", f"Clerk <{CLERK}> <{ATTACKER}>")],
+    "two_addresses_semicolon": [("From", f"{CLERK}; {ATTACKER}")],
+    "group_with_both": [("From", f"Staff: {CLERK}, {ATTACKER};")],
+    "group_quoted_name": [("From", f'"Records Office": Clerk <{CLERK}>;')],
+    "three_from_headers": [("From", ATTACKER), ("From", CLERK), ("From", CLERK)],
+    "empty_from_and_sender": [("From", ""), ("Sender", CLERK)],
+    "sender_without_from_named": [("Sender", f"City Clerk <{CLERK}>")],
+    "percent_hack": [("From", f"clerk%{AGENCY_DOMAIN}@evil.example")],
+    "free_mail_agency_local_part": [("From", "clerk.beverlyhills.org@outlook.com")],
+    "free_mail_agency_name": [("From", f"City of Beverly Hills <{AGENCY_DOMAIN.replace('.', '')}@yahoo.com>")],
+    "look_alike_tld": [("From", "clerk@beverlyhills.co")],
+    "look_alike_punycode": [("From", "clerk@xn--beverlyhlls-ujb.org")],
 }
 
 LEGIT_SENDERS: dict[str, Headers] = {

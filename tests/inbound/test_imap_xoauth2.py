@@ -107,3 +107,46 @@ def test_the_password_server_is_untouched_by_the_oauth_variant(imap_account, ima
         assert sum(len(b) for b in inbox.batches(Checkpoint())) == 1
     finally:
         inbox.close()
+
+
+def test_no_imap_token_in_the_daemons_logs(
+    tmp_path: Path, sqlite_sessions, sqlite_url: str, oauth_imap_account, introspection,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    import io
+    import logging
+
+    from agent.config import DaemonSettings
+    from agent.daemon.logging_setup import setup_logging
+    from support.token_leaks import leaks
+
+    good, revoked = "imap-known-good-token-4c1e7a", "imap-known-revoked-token-88b2"
+    oauth_imap_account.grant(good)
+    oauth_imap_account.append(mail(subject="over xoauth2, logged"))
+    imap = _settings(oauth_imap_account, TokenSourceSettings(env="AGENT_IMAP_TOKEN"))
+    settings = make_settings(tmp_path, sqlite_url, inbox=InboxSettings(backend="imap", account="test", imap=imap))
+    settings = settings.model_copy(update={"daemon": DaemonSettings(log_format="json", log_level="DEBUG")})
+    logged = io.StringIO()
+    setup_logging(settings, stream=logged)
+    caplog.set_level(logging.DEBUG)
+    seed_world(sqlite_sessions)
+    monkeypatch.setenv("AGENT_IMAP_TOKEN", good)
+    inbox = ImapInbox(imap, account="test")
+    try:
+        assert poll_once(settings, sqlite_sessions, inbox).new == 1
+    finally:
+        inbox.close()
+    forget_sources()
+    monkeypatch.setenv("AGENT_IMAP_TOKEN", revoked)
+    inbox = ImapInbox(imap, account="test")
+    try:
+        with pytest.raises(InboxError) as info:
+            poll_once(settings, sqlite_sessions, inbox)
+    finally:
+        inbox.close()
+    logging.getLogger("agent.inbound.poll").warning("poll failed: %s", info.value)  # as the daemon's job logs it
+    assert (introspection.asked_for(good), introspection.asked_for(revoked)) == (1, 2)  # Dovecot saw both
+    texts = [logged.getvalue(), caplog.text, str(info.value)]
+    assert "poll failed" in logged.getvalue()
+    for token in (good, revoked):
+        assert leaks(texts, token, oauth_imap_account.user) == [], token

@@ -244,6 +244,15 @@ def test_forged_bounces_mark_nothing_undeliverable(room: Mailroom) -> None:
         "dsn_for_a_letter_never_sent": _dsn(
             sender=f"MAILER-DAEMON@{OUR_MTA}", to=unsent.reply_address, subject="Undelivered Mail (unsent)",
             reporting_mta=OUR_MTA, final=CLERK, returned_id=unsent.message_id),
+        "postmaster_stranger_domain": raw_mail([("From", "postmaster@evil.example")], [("To", sent.reply_address)],
+                                               "Returned mail: see transcript for details", "User unknown."),
+        "daemon_agency_domain": raw_mail([("From", f"MAILER-DAEMON@{AGENCY_DOMAIN}")], [("To", OUR)],
+                                         f"Undeliverable: [{sent.reference}] records", "Recipient address rejected."),
+        "daemon_free_mail": raw_mail([("From", "Mail Delivery Subsystem <mailer-daemon@googlemail.com>")],
+                                     [("To", sent.reply_address), ("In-Reply-To", sent.message_id)],
+                                     "Delivery Status Notification (Failure)", "Address not found."),
+        "postmaster_reference_only": raw_mail([("From", "postmaster@mail.example.net")], [("To", OUR)],
+                                              f"Delivery failure [{sent.reference}]", "The mailbox is full."),
         "dsn_delayed_only": _dsn(
             sender=f"MAILER-DAEMON@{OUR_MTA}", to=sent.reply_address, subject="Delayed Mail (still trying)",
             reporting_mta=OUR_MTA, final=CLERK, returned_id=sent.message_id, action="delayed"),
@@ -257,6 +266,28 @@ def test_forged_bounces_mark_nothing_undeliverable(room: Mailroom) -> None:
     kinds = [i.kind for i in room.items()]
     assert "bounce" not in kinds
     assert kinds.count("suspect_bounce") + kinds.count("orphan") + kinds.count("unknown_sender") == len(forged)
+    with room.sessions() as s:
+        assert list(s.scalars(select(Event).where(Event.kind == "state_change", Event.to_state != "sent"))) == []
+
+
+@pytest.mark.parametrize("claims", ["our_reporting_mta", "our_mta_sender", "agency_recipient"])
+def test_a_well_made_forged_report_only_proposes(room: Mailroom, claims: str) -> None:
+    """Anyone who saw our letter's Message-ID can write a perfect report: it may propose, never move the request."""
+    target = room.target(sent_letter=True)
+    sender, mta = {
+        "our_reporting_mta": ("MAILER-DAEMON@evil.example", OUR_MTA),
+        "our_mta_sender": (f"MAILER-DAEMON@{OUR_MTA}", "mx.evil.example"),
+        "agency_recipient": ("postmaster@evil.example", "mx.evil.example"),
+    }[claims]
+    room.deliver(_dsn(sender=sender, to=target.reply_address, subject="Undelivered Mail", reporting_mta=mta,
+                      final=CLERK, returned_id=target.message_id))
+    room.poll()
+    req = room.request(target.request_id)
+    assert (req.state, req.last_reply_at, req.flags.get("undeliverable")) == ("sent", None, None)
+    assert [i.kind for i in room.items(request_id=target.request_id)] in (["bounce"], ["suspect_bounce"])
+    with room.sessions() as s:
+        assert list(s.scalars(select(Event).where(Event.request_id == target.request_id,
+                                                   Event.kind == "state_change"))) == []
 
 
 @pytest.mark.parametrize("proof", ["our_mta", "failed_recipient"])
@@ -267,7 +298,7 @@ def test_a_real_report_for_our_letter_proposes_undeliverable_to_a_person(room: M
                       reporting_mta=mta, final=final, returned_id=target.message_id))
     room.poll()
     req = room.request(target.request_id)
-    assert req.state == "needs_review" and "undeliverable" not in req.flags  # held, not closed
+    assert req.state == "sent" and "undeliverable" not in req.flags  # proposed, not acted on
     (item,) = room.items(kind="bounce")
     assert item.request_id == target.request_id and item.suggestions == ["undeliverable"]
     with room.sessions.begin() as s:

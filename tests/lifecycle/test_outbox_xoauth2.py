@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,11 @@ import aiosmtplib
 import pytest
 import time_machine
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from agent.cli import app
 from agent.config import Settings, SmtpSettings, TokenSourceSettings
-from agent.db.models import Outbox
+from agent.db.models import Outbox, ReviewItem
 from agent.mail.oauth import forget_sources
 from agent.mail.smtp_login import SmtpTokenUnavailable, smtp_client, smtp_connect
 from agent.outbox.send import drain_once
@@ -65,7 +68,7 @@ async def test_contract_env_token_sends_auth_xoauth2(
         assert s.scalars(select(Outbox.state).where(Outbox.request_id == rid)).one() == "sent"
 
 
-async def test_without_a_valid_token_nothing_is_sent_and_the_row_waits(
+async def test_a_refused_token_pauses_the_outbox_without_spending_attempts(
     settings: Settings, sessions, smtp_oauth_server, new_request, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:
     monkeypatch.setenv("AGENT_SMTP_TOKEN", "revoked-token")
@@ -83,6 +86,37 @@ async def test_without_a_valid_token_nothing_is_sent_and_the_row_waits(
         row = s.scalars(select(Outbox).where(Outbox.request_id == rid)).one()
         assert (row.state, row.attempts) == ("queued", 0)
         assert "revoked-token" not in (row.last_error or "")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_missing_token_pauses_the_outbox_and_agent_status_says_so(
+    tmp_path: Path, db_url: str, sessions, smtp_oauth_server, new_request, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    """No token at all (unset variable): nothing is sent, no attempt is spent, and monitoring sees the pause."""
+    monkeypatch.delenv("AGENT_SMTP_TOKEN_MISSING", raising=False)
+    first, second = new_request(now=T0), new_request(now=T0, email="clerk@other-agency.example")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "{db_url}"\n[archive]\npath = "{tmp_path / "mailbox"}"\n'
+        f'[rules]\npath = "{Path(__file__).resolve().parents[2] / "rules"}"\n'
+        f'[daemon]\nstatus_file = "{tmp_path / "status.json"}"\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_oauth_server.port}\nsecurity = "plain"\ntimeout_seconds = 5\n'
+        f'auth = "xoauth2"\nusername = "{USER}"\noauth2_token = {{ env = "AGENT_SMTP_TOKEN_MISSING" }}\n',
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    sent = runner.invoke(app, ["--config", str(config), "outbox", "send", "--once", "--json"])
+    report = json.loads(sent.stdout)
+    assert sent.exit_code == 1 and report["paused"] is True and report["sent"] == 0, sent.output
+    assert "AGENT_SMTP_TOKEN_MISSING" in report["pause_reason"] and report["remaining"] == 2
+    assert smtp_oauth_server.auths == [] and smtp_oauth_server.messages == []
+    with sessions() as s:
+        rows = list(s.scalars(select(Outbox).where(Outbox.request_id.in_([first, second]))))
+        assert [(r.state, r.attempts) for r in rows] == [("queued", 0), ("queued", 0)]
+        assert [i.kind for i in s.scalars(select(ReviewItem).where(ReviewItem.state == "open"))] == ["outbox_paused"]
+    status = runner.invoke(app, ["--config", str(config), "status"])
+    assert status.exit_code != 0, status.output  # unhealthy: monitoring pages someone
+    assert "outbox is paused" in status.output and "no XOAUTH2 token" in status.output
 
 
 async def test_a_command_token_rotating_mid_run(tmp_path: Path, smtp_oauth_server) -> None:  # type: ignore[no-untyped-def]

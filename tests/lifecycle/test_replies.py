@@ -89,10 +89,13 @@ async def test_auto_replies_and_bounces_are_never_answered_or_counted(sessions, 
     req = load(other)
     assert req.state == "sent" and "undeliverable" not in (req.flags or {})
     assert _reviews(sessions, other) == ["suspect_bounce"]
-    # A delivery report for our own letter proposes "undeliverable" and holds the request; a person closes it.
-    reply(other, now=at("2025-02-12"), kind="bounce", bounce_proof="a delivery report from our mail server")
+    # A delivery report for our own letter proposes "undeliverable" and leaves the request as it is (its text could
+    # be forged by anyone who saw our Message-ID); a person closes it.
+    before = load(other).next_action_date
+    assert reply(other, now=at("2025-02-12"), kind="bounce", bounce_proof="a delivery report from our mail server") == [
+        ("bounce_reported", "sent", "sent")]
     req = load(other)
-    assert req.state == "needs_review" and "undeliverable" not in (req.flags or {}) and req.next_action_date is None
+    assert req.state == "sent" and "undeliverable" not in (req.flags or {}) and req.next_action_date == before
     assert _reviews(sessions, other) == ["suspect_bounce", "bounce"]
     from agent.operators.review import confirm
 

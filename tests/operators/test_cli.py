@@ -290,7 +290,7 @@ def test_review_interactive_walk(seeded: Seeded, config_file: Path, sessions: se
     result = run(config_file, "review", "--operator", "erin", input=keys)
     assert result.exit_code == 0, result.output
     assert "review item" in result.output and "1 of 4" in result.output
-    assert "[c]onfirm [r]elabel" in result.output  # the keys survive rich's markup
+    assert "[c]onfirm [d]ismiss [r]elabel" in result.output  # the keys survive rich's markup
     with sessions() as s:
         assert s.get(ReviewItem, seeded.reviews["bounce"]).state == "skipped"
         assert s.get(Request, seeded.requests["RA-2025-0006"]).state == "withdrawn"
