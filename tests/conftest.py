@@ -17,3 +17,18 @@ from support.databases import (  # noqa: E402,F401  (fixtures are found by name)
 )
 from support.smtp import smtp_oauth_server, smtp_server  # noqa: E402,F401
 from support.dovecot import dovecot, dovecot_oauth2, imap_account, introspection, oauth_imap_account  # noqa: E402,F401
+
+
+import logging  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_restored():
+    """`agent run` invoked in-process configures the root logger; later tests must not inherit its handler."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

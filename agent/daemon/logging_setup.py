@@ -160,6 +160,22 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class _CurrentStderr(logging.StreamHandler[TextIO]):
+    """Writes to whatever sys.stderr is at each record, as logging.lastResort does: a command run in-process
+    (a test runner swapping stderr, then closing it) never leaves the root logger holding a dead stream."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass  # always the current stderr
+
+
 def secret_values(settings: Settings) -> list[str]:
     """Every secret the config points at, read now so the filter knows what to hide; unreadable ones are skipped."""
     values: list[str] = []
@@ -183,11 +199,11 @@ def setup_logging(
     settings: Settings, *, stream: TextIO | None = None, extra_secrets: Iterable[str] = ()
 ) -> SecretRedactor:
     """Configure the root logger once for the daemon; returns the redactor so new secrets can be added."""
+    handler: logging.StreamHandler[TextIO] = logging.StreamHandler(stream) if stream else _CurrentStderr()
     stream = stream or sys.stderr
     fmt = settings.daemon.log_format
     if fmt == "auto":
         fmt = "text" if getattr(stream, "isatty", lambda: False)() else "json"
-    handler = logging.StreamHandler(stream)
     formatter: logging.Formatter = JsonFormatter() if fmt == "json" else TextFormatter()
     handler.setFormatter(JournalPrefix(formatter) if on_journal(stream) else formatter)
     redactor = SecretRedactor([*secret_values(settings), *extra_secrets])
