@@ -55,6 +55,9 @@ def root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """Global options; the config is read only by commands that need it."""
+    from agent.daemon.logging_setup import redact_fallback_output
+
+    redact_fallback_output()
     ctx.obj = AppContext(config_path=config_path_from(config))
 
 

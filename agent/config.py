@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from agent import secret_registry
 from agent.resources import bundled_rules
 
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -391,12 +392,14 @@ def read_secret(secret: Secret | None, what: str) -> str:
         value = os.environ.get(secret.env)
         if value is None:
             raise ConfigError(f"{what}: environment variable {secret.env} is not set")
-        return value
-    assert secret.file is not None
-    try:
-        return secret.file.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"{what}: cannot read secret file {secret.file}: {exc.strerror}") from None
+    else:
+        assert secret.file is not None
+        try:
+            value = secret.file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{what}: cannot read secret file {secret.file}: {exc.strerror}") from None
+    secret_registry.remember(value)  # log redaction hides it from now on
+    return value
 
 
 def check_secrets(settings: Settings) -> None:

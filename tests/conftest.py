@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -29,3 +30,13 @@ def _reading_in_process(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
         from agent.inbound.reader import InProcessReader
 
         monkeypatch.setattr("agent.inbound.worker.reader_for", lambda limits, rules: InProcessReader())
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_restored():
+    """`agent run` invoked in-process configures the root logger; later tests must not inherit its handler."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

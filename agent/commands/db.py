@@ -50,6 +50,26 @@ def _existing(ctx: typer.Context) -> Engine:
     return app.unchecked_engine(connect=True)
 
 
+@db_app.command("backup")
+def backup(ctx: typer.Context, target: Path = typer.Argument(..., help="A new file for the copy.")) -> None:
+    """Copy the SQLite database while the daemon runs (online backup); on PostgreSQL, print the pg_dump to run.
+
+    PostgreSQL exits 1 after the hint: nothing was backed up, and a script must not believe otherwise."""
+    from agent.db.backup import BackupError, backup_sqlite, pg_dump_hint
+
+    engine = app_context(ctx).unchecked_engine()
+    path = sqlite_file(engine.url)
+    if engine.url.get_backend_name() != "sqlite":
+        fail(f"PostgreSQL is backed up with its own tool; run: {pg_dump_hint(engine.url, target)}", EXIT_FAILURE)
+    if path is None:
+        fail("an in-memory database has nothing to back up", EXIT_FAILURE)
+    try:
+        done = backup_sqlite(path, target)
+    except BackupError as exc:
+        fail(str(exc), EXIT_FAILURE)
+    out.print(f"backed up {done.source} to {done.target}: {done.pages} pages, {done.size} bytes", highlight=False)
+
+
 @config_app.command("check")
 def check(ctx: typer.Context) -> None:
     """Validate config.toml, that every configured secret can be read, and that the rules folder loads."""

@@ -19,7 +19,8 @@ def init(target: Path = typer.Argument(..., help="A new (or empty) folder to cop
         copied = copy_rules(target)
     except ResourceError as exc:
         fail(str(exc), EXIT_FAILURE)
-    out.print(f"rules copied to {copied.resolve()}; set `[rules] path = \"{copied.resolve()}\"` in your config", highlight=False)
+    out.print(f"rules copied to {copied.resolve()}; set `[rules] path = \"{copied.resolve()}\"` in your config",
+              highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

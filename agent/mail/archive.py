@@ -52,6 +52,9 @@ class Archive:
 
     def _write(self, raw: bytes) -> str:
         """tmp/ then rename into new/, as the Maildir protocol asks; O_EXCL makes a clash an error, not an overwrite."""
+        # A running daemon outlives its folders: an emptied tmp/ removed by a cleanup job is made again.
+        if not all((self.root / part).is_dir() for part in MAILDIR_PARTS):
+            ensure_layout(self.root)
         while True:
             key = _unique_name()
             tmp = self.root / "tmp" / key
@@ -59,6 +62,8 @@ class Archive:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             except FileExistsError:
                 continue
+            except OSError as exc:
+                raise ArchiveError(f"cannot write to archive {self.root}: {exc}") from exc
             break
         try:
             try:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from agent import secret_registry
 from agent.config import ConfigError, TokenSourceSettings
 
 # Refresh this long before the provider's stated expiry, so a login never races the clock.
@@ -69,6 +70,7 @@ class TokenSource:
             token = self._fetch(force)
             if not token.value:
                 raise TokenError(f"{self.what}: the token source gave an empty token")
+            secret_registry.remember(token.value)  # log redaction hides every token handed out
             self._cached = token
             return token.value
 

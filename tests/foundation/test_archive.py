@@ -50,3 +50,33 @@ def test_missing_key_is_a_clear_error(tmp_path: Path) -> None:
 def test_any_bytes_round_trip(tmp_path_factory: pytest.TempPathFactory, raw: bytes) -> None:
     archive = Archive(tmp_path_factory.mktemp("a") / "mailbox")
     assert archive.get(archive.add(raw).key) == raw
+
+
+@pytest.mark.parametrize("present", [(), ("cur",), ("new", "cur"), ("tmp",), ("tmp", "new")])
+def test_a_partial_layout_is_completed(tmp_path: Path, present: tuple[str, ...]) -> None:
+    # A clone ships mailbox/ with a README only; a backup restore may bring back new/ and cur/ but no tmp/.
+    root = tmp_path / "mailbox"
+    root.mkdir()
+    (root / "README.md").write_text("raw mail lives here\n", encoding="utf-8")
+    for part in present:
+        (root / part).mkdir()
+    archive = Archive(root)
+    key = archive.add(SAMPLE).key
+    assert archive.get(key) == SAMPLE
+    assert sorted(p.name for p in root.iterdir()) == ["README.md", "cur", "new", "tmp"]
+
+
+def test_folders_removed_while_running_are_made_again(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "mailbox")
+    (tmp_path / "mailbox" / "tmp").rmdir()  # e.g. a cleanup job that prunes empty folders
+    (tmp_path / "mailbox" / "new").rmdir()
+    key = archive.add(SAMPLE).key
+    assert archive.get(key) == SAMPLE
+
+
+def test_an_archive_that_cannot_be_written_says_so(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "mailbox")
+    (tmp_path / "mailbox" / "tmp").rmdir()
+    (tmp_path / "mailbox" / "tmp").write_text("not a folder", encoding="utf-8")
+    with pytest.raises(ArchiveError, match="archive"):
+        archive.add(SAMPLE)

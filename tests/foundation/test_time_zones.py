@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from agent.cli import app
-from agent.db.models import Message
+from agent.config import load_settings
+from agent.db.models import Message, ReviewItem
+from agent.db.session import make_engine, make_session_factory
 from agent.operators.clock import local_time
 from support.configs import REPO, write_config
 from support.smtp import SmtpServer
@@ -102,3 +104,32 @@ def test_a_pacific_reply_is_shown_after_our_letter_in_the_desk_zone(
     ours_at = thread.index("→ out")
     assert ours_at < thread.index(shown)  # the reply comes after our letter
     assert shown in agent("explain", "<reply-1@fbi.example.gov>")
+
+
+def test_review_and_explain_label_the_desk_zone(tmp_path: Path, db_url: str) -> None:
+    # The desk is in Los Angeles (the default); a stray letter dated on a UTC-8 clock waits in review.
+    config = write_config(tmp_path, db_url)
+
+    def agent(*args: str) -> str:
+        result = runner.invoke(app, ["--config", str(config), *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    agent("db", "upgrade")
+    (tmp_path / "inbox" / "new").mkdir(parents=True)
+    (tmp_path / "inbox" / "new" / "1.stray").write_bytes(
+        b"From: Someone <clerk@town.example.gov>\r\nTo: records@example.org\r\nSubject: your letter\r\n"
+        b"Date: Tue, 11 Feb 2025 12:35:10 -0800\r\nMessage-ID: <stray-1@town.example.gov>\r\n\r\n"
+        b"We have your letter and will answer soon.\r\n"
+    )
+    agent("poll", "--once")
+    assert "2025-02-11 12:35 PST" in agent("explain", "<stray-1@town.example.gov>")
+    listed = agent("review", "list")
+    engine = make_engine(load_settings(config).database.url)
+    try:
+        with make_session_factory(engine)() as session:
+            created = session.scalars(select(ReviewItem.created_at)).one()
+    finally:
+        engine.dispose()
+    assert local_time(created, "America/Los_Angeles") in listed
+    assert local_time(created, "America/Los_Angeles")[-3:] in ("PST", "PDT")

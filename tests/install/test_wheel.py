@@ -88,3 +88,30 @@ def test_db_upgrade_demo_and_run_from_the_wheel(installed: Path, tmp_path: Path)
     demo = _run(agent, "demo", "--workdir", tmp_path / "demo", cwd=tmp_path, env=env)
     last = demo.strip().splitlines()[-1]
     assert last.startswith("demo: requests=") and " replies=0 " not in last, demo
+
+
+def test_a_configured_rules_folder_overrides_the_bundled_rules(installed: Path, tmp_path: Path) -> None:
+    env = _clean_env(tmp_path)
+    agent = installed / "agent"
+    _run(agent, "rules", "init", tmp_path / "local-rules", cwd=tmp_path, env=env)
+    letter = tmp_path / "local-rules" / "templates" / "letters" / "foia_general.txt.j2"
+    letter.write_text(
+        letter.read_text(encoding="utf-8").replace("To the FOIA officer of", "Dear records team at", 1),
+        encoding="utf-8",
+    )
+    database = '[database]\nurl = "sqlite:///agent.db"\n'
+    bundled = tmp_path / "bundled.toml"
+    bundled.write_text(database, encoding="utf-8")
+    local = tmp_path / "local.toml"
+    local.write_text(database + '[rules]\npath = "local-rules"\n', encoding="utf-8")
+    _run(agent, "--config", bundled, "db", "upgrade", cwd=tmp_path, env=env)
+    _run(agent, "--config", bundled, "agency", "import", REPO / "examples" / "agencies-federal.csv", cwd=tmp_path, env=env)
+
+    def draft(config: Path) -> str:
+        return _run(agent, "--config", config, "request", "new", "--agency", "Federal Bureau of Investigation",
+                    "--template", "foia_general", "--var", "topic=t", "--var", "records=r", cwd=tmp_path,
+                    env={**env, "COLUMNS": "200"})
+
+    assert "To the FOIA officer of" in draft(bundled)
+    edited = draft(local)
+    assert "Dear records team at" in edited and "To the FOIA officer of" not in edited
