@@ -15,12 +15,12 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.linear_model import SGDClassifier
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import SGDClassifier
 
 from agent.pipeline.rules import RulesError
 from agent.pipeline.stage_data import LABELS
@@ -73,6 +73,9 @@ class LinearModel:
         texts = [model_text(t) for t, _, _ in examples]
         hints = [list(h) for _, _, h in examples]
         labels = [label for _, label, _ in examples]
+        # scikit-learn and SciPy load here, not at import: every command imports this module, few train.
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
         self.words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, token_pattern=r"(?u)\b[a-z0][a-z0']+\b")
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2, max_features=40000)
         self.hints = CountVectorizer(analyzer=_identity, binary=True)
@@ -95,17 +98,23 @@ class LinearModel:
 
     @staticmethod
     def _classifier() -> SGDClassifier:
+        from sklearn.linear_model import SGDClassifier
+
         # Logistic loss fitted by averaged stochastic gradient descent: one binary regression per label, a
         # fraction of a second on a few thousand examples (lbfgs and liblinear take many times longer). The
         # softmax of their scores, temperature-scaled, is the calibrated distribution.
         return SGDClassifier(loss="log_loss", alpha=ALPHA, max_iter=EPOCHS, tol=None, average=True, random_state=SEED)
 
     def _fit_features(self, texts: list[str], hints: list[list[str]]) -> Any:
+        from scipy import sparse
+
         return sparse.hstack(
             [self.words.fit_transform(texts), self.chars.fit_transform(_openings(texts)), self.hints.fit_transform(hints)]
         ).tocsr()
 
     def _features(self, texts: list[str], hints: list[list[str]]) -> Any:
+        from scipy import sparse
+
         return sparse.hstack(
             [self.words.transform(texts), self.chars.transform(_openings(texts)), self.hints.transform(hints)]
         ).tocsr()
