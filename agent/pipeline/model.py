@@ -22,6 +22,7 @@ import numpy as np
 if TYPE_CHECKING:
     from sklearn.linear_model import SGDClassifier
 
+from agent.pipeline import model_cache
 from agent.pipeline.rules import RulesError
 from agent.pipeline.stage_data import LABELS
 
@@ -203,8 +204,13 @@ def train(examples: Iterable[tuple[str, str]], hints: Hints, hints_key: str = ""
     pairs = list(examples)
     if len({label for _, label in pairs}) < 2:
         return None
-    key = hashlib.sha256(json.dumps([hints_key, pairs], ensure_ascii=False).encode()).hexdigest()
+    key = hashlib.sha256(json.dumps([hints_key, pairs, model_cache.code_version()], ensure_ascii=False).encode()).hexdigest()
     model = _CACHE.get(key)
     if model is None:
-        model = _CACHE[key] = LinearModel([(text, label, tuple(hints(text))) for text, label in pairs])
+        cached = model_cache.load(key)
+        model = cached if isinstance(cached, LinearModel) else None
+        if model is None:
+            model = LinearModel([(text, label, tuple(hints(text))) for text, label in pairs])
+            model_cache.store(key, model)
+        _CACHE[key] = model
     return model
