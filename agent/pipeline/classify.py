@@ -208,6 +208,10 @@ def score_rules(features: Features, rules: ClassifyRules) -> tuple[dict[str, flo
     visible: dict[str, str] = {}
     hidden: dict[str, dict[str, str]] = {}  # per label, computed once: many rules share a label
     for rule in rules.rules:
+        # A pattern that finds nothing in the whole text finds nothing in any part of it: one scan, not one
+        # per clause mode (matchers may read length or shape, so they always see their own text).
+        if rule.matcher is None and not rule.fires(features, lowered):
+            continue
         text = lowered
         if reading is not None and reading.any_hidden and rule.weight > 0:
             if rule.label not in visible:
