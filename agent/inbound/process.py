@@ -217,6 +217,7 @@ def _understand(
         context,
         ctx.understand_rules,
         review_threshold=ctx.settings.classify.review_threshold,
+        closing_threshold=ctx.settings.classify.closing_threshold,
         corrections=ctx.corrections(session),
     )
     memory.learn(session, parsed.sender_domain, request_id, result)

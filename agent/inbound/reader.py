@@ -28,6 +28,7 @@ class Reader(Protocol):
         rules: Any,
         *,
         review_threshold: float,
+        closing_threshold: float,
         corrections: CorrectionMemory | None,
     ) -> Understanding: ...
 
@@ -45,6 +46,8 @@ class InProcessReader:
         rules: Any,
         *,
         review_threshold: float,
+        closing_threshold: float,
         corrections: CorrectionMemory | None,
     ) -> Understanding:
-        return understand(parsed, context, rules, review_threshold=review_threshold, corrections=corrections)
+        return understand(parsed, context, rules, review_threshold=review_threshold,
+                          closing_threshold=closing_threshold, corrections=corrections)

@@ -89,6 +89,7 @@ class BudgetWorker:
         rules: Any,
         *,
         review_threshold: float,
+        closing_threshold: float,
         corrections: CorrectionMemory | None,
     ) -> Understanding:
         if rules is not self.rules:
@@ -99,7 +100,7 @@ class BudgetWorker:
         def request() -> tuple[Any, ...]:
             held = parsed is self._child_parsed
             fresh = corrections if corrections is not None and corrections is not self._child_corrections else None
-            return (None if held else parsed, context, review_threshold, fresh, corrections is not None)
+            return (None if held else parsed, context, review_threshold, closing_threshold, fresh, corrections is not None)
 
         result: Understanding = self._call("understand", request)
         if corrections is not None:
@@ -292,14 +293,17 @@ class _FallbackReader:
         rules: Any,
         *,
         review_threshold: float,
+        closing_threshold: float,
         corrections: CorrectionMemory | None,
     ) -> Understanding:
         try:
-            return self.worker.understand(parsed, context, rules, review_threshold=review_threshold, corrections=corrections)
+            return self.worker.understand(parsed, context, rules, review_threshold=review_threshold, closing_threshold=closing_threshold,
+                corrections=corrections)
         except WorkerUnavailable as exc:
             log.error("reading in the daemon itself, without a budget: %s", exc)
             return InProcessReader().understand(
-                parsed, context, rules, review_threshold=review_threshold, corrections=corrections
+                parsed, context, rules, review_threshold=review_threshold, closing_threshold=closing_threshold,
+                corrections=corrections
             )
 
 

@@ -106,7 +106,7 @@ def serve(inbox: BinaryIO, outbox: BinaryIO) -> None:
                 last = parse(args[0], max_attachment_bytes=args[1])
                 result: Any = last
             elif op == "understand":
-                parsed, context, review_threshold, fresh_corrections, use_corrections = args
+                parsed, context, review_threshold, closing_threshold, fresh_corrections, use_corrections = args
                 if fresh_corrections is not None:
                     corrections = fresh_corrections
                 result = understand(
@@ -114,6 +114,7 @@ def serve(inbox: BinaryIO, outbox: BinaryIO) -> None:
                     context,
                     rules,
                     review_threshold=review_threshold,
+                    closing_threshold=closing_threshold,
                     corrections=corrections if use_corrections else None,
                 )
             else:
