@@ -20,7 +20,7 @@ from agent.mail.attachments import sanitize_filename
 from agent.mail.autoreply import detect_kind
 from agent.mail.dsn import read_delivery_report
 from agent.mail.html_text import html_to_text
-from agent.mail.sender import read_sender
+from agent.mail.sender import raw_header_text, read_sender
 from agent.pipeline.stage_data import AttachmentInfo, ParsedMessage
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
@@ -208,13 +208,7 @@ def _declared_charset(part: Message) -> str:
 
 def _header_text(value: object) -> str:
     """Decode a raw header value: 8-bit bytes as UTF-8 (else cp1252), then RFC 2047 words."""
-    text = str(value)
-    if any("\udc80" <= c <= "\udcff" for c in text):
-        data = text.encode("ascii", "surrogateescape")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", "replace")
+    text = raw_header_text(value)
     # Unfold first: folded encoded words decode wrongly with line breaks inside.
     text = re.sub(r"\r?\n[ \t]+", " ", text)
     decoded = decode_header_part(text) if "=?" in text else text.strip()

@@ -76,7 +76,7 @@ def read_mailbox(value: str) -> Sender:
     return Sender(address, name)
 
 
-def _text(value: object) -> str:
+def raw_header_text(value: object) -> str:
     """A raw header value as text; 8-bit bytes the parser kept as surrogates become UTF-8 (else cp1252)."""
     text = str(value)
     if any("\udc80" <= c <= "\udcff" for c in text):
@@ -85,7 +85,11 @@ def _text(value: object) -> str:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = data.decode("cp1252", "replace")
-    return text.replace("\x00", "")
+    return text
+
+
+def _text(value: object) -> str:
+    return raw_header_text(value).replace("\x00", "")
 
 
 def _skeleton(value: str) -> str | None:
