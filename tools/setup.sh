@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Set up a fresh machine: Debian packages the tests need (Dovecot, OpenSSL), a venv, the project and its dev extras.
+# Set up a fresh machine: Debian packages the tests need (Dovecot, OpenSSL, Tesseract for OCR), a venv, the project and its dev extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v dovecot >/dev/null 2>&1 || need_apt+=(dovecot-imapd)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v tesseract >/dev/null 2>&1 || need_apt+=(tesseract-ocr tesseract-ocr-eng)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

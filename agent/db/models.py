@@ -194,8 +194,50 @@ class Attachment(Base):
     stored_path: Mapped[str | None] = mapped_column(String(500))
     # Over the size cap: kept in the raw archive, flagged, not extracted.
     oversized: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What reading the file found (agent reprocess re-derives all of it from the stored bytes).
+    sniffed_type: Mapped[str | None] = mapped_column(String(100))  # by magic number, not the declared type
+    # text | ocr | docx | records | none | failed, or ocr_pending while a scan waits for the OCR job
+    method: Mapped[str | None] = mapped_column(String(20), index=True)
+    text: Mapped[str | None] = mapped_column(Text)  # the letter's text, capped; None for records and failures
+    text_chars: Mapped[int] = mapped_column(Integer, default=0)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)  # why reading failed (timeout, memory, encrypted, malformed)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     message: Mapped[Message] = relationship(back_populates="attachments")
+
+
+class FetchedFile(Base):
+    """A link found in a reply (or in its attached letter), what kind of link it is, and what fetching it gave.
+
+    The URL is often a capability (whoever has it can download): it lives here and never in logs."""
+
+    __tablename__ = "fetched_files"
+    __table_args__ = (UniqueConstraint("message_row_id", "url_sha256", name="uq_fetched_files_message_row_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    message_row_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))  # the link was in this file's text
+    url: Mapped[str] = mapped_column(Text)  # as unwrapped (Safe Links / Proofpoint / Mimecast removed)
+    url_sha256: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(String(255), default="")
+    # records_portal | file_share | login | unsubscribe | tracking | other
+    link_kind: Mapped[str] = mapped_column(String(20), default="other")
+    # pending | fetched | needs_login | refused | too_large | failed | skipped
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    stored_path: Mapped[str | None] = mapped_column(String(500))  # in the attachment store, relative
+    filename: Mapped[str | None] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    sniffed_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    response_headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = _now()
 
 
 class Event(Base):
@@ -268,6 +310,7 @@ class ReviewItem(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # low_confidence | orphan | fee | clarification | bounce | spoof | escalation | send_failed | quarantined
+    # | unknown_sender | suspect_bounce | download_by_hand | attachment_failed
     kind: Mapped[str] = mapped_column(String(32), index=True)
     state: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | done | skipped
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
