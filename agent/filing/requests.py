@@ -128,11 +128,13 @@ def send_request(
             sender_name=settings.identity.name,
             sender_address=settings.identity.address,
             to=list(agency.emails),
+            to_name=agency.name,
             subject=request.subject,
             text=request.body,
             reply_to=request.reply_address,
             message_id=message_id,
             date=now,
+            zone=settings.schedule.timezone,
         )
     except HeaderInjectionError as exc:
         raise FilingError(f"request {request.reference} cannot be sent: {exc}") from None
@@ -312,7 +314,9 @@ def withdraw(
         if facts is None:
             why = f"{request.agency.name} has no email address"
         else:
-            msg = compose_withdrawal(facts, identity=settings.identity, now=now, rules_dir=settings.rules_path)
+            msg = compose_withdrawal(
+                facts, identity=settings.identity, now=now, rules_dir=settings.rules_path, zone=settings.schedule.timezone
+            )
             row = enqueue(session, msg, kind="withdrawal", request_id=request.id, agency_id=request.agency_id)
     lifecycle.fire(
         session, request, "withdraw", cause="operator", actor=actor,
