@@ -8,10 +8,19 @@ from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 
+from agent.documents import sniff
 from agent.operators.clock import local_time
 from agent.operators.messages_list import MessageRow
 from agent.operators.records import RecordFile, RequestRecords, source_line
 from agent.operators.terminal import plain
+
+
+SHORT_TYPES = {
+    sniff.PDF: "PDF", sniff.DOCX: "Word (DOCX)", sniff.XLSX: "Excel (XLSX)", sniff.PPTX: "PowerPoint (PPTX)",
+    sniff.ODT: "ODT", sniff.ODS: "ODS", sniff.ZIP: "ZIP", sniff.OLE: "old Office file", sniff.PNG: "PNG image",
+    sniff.JPEG: "JPEG image", sniff.GIF: "GIF image", sniff.TIFF: "TIFF image", sniff.BMP: "BMP image",
+    sniff.HTML: "HTML", sniff.CSV: "CSV", sniff.TEXT: "text", sniff.UNKNOWN: "unknown type",
+}
 
 
 def _table(title: str, columns: dict[str, bool]) -> Table:
@@ -60,16 +69,16 @@ def records_view(groups: list[RequestRecords], zone: str) -> RenderableType:
         title.append(f"  {g.record_count} record{'s' if g.record_count != 1 else ''}, "
                      f"{g.letter_count} letter{'s' if g.letter_count != 1 else ''}", style="dim")
         if not g.files:
-            parts.append(title)
-            parts.append(plain("  nothing received yet", style="dim"))
+            parts += [title, plain("  nothing received yet", style="dim")]
         else:
-            table = _table("", {"role": False, "name": True, "type": False, "size": False, "pages": False,
-                                "source": True, "when": False})
+            # Name and source fold; the short columns never wrap, so 80 columns keep all of them.
+            table = _table("", {"role": False, "file · type": True, "size": False, "source": True, "when": False})
             table.title = title
             for f in g.files:
-                _add(table, plain(f.role, style="bold" if f.role == "records" else "dim"), f.name,
-                     f.type, _size(f), str(f.pages) if f.pages is not None else "—", source_line(f),
-                     local_time(f.received_at, zone))
+                pages = f"\n{f.pages} page{'s' if f.pages != 1 else ''}" if f.pages is not None else ""
+                _add(table, plain(f.role, style="bold" if f.role == "records" else "dim"),
+                     f"{f.name}\n{short_type(f.type)}", _size(f) + pages, source_line(f).replace(" from ", "\nfrom "),
+                     local_time(f.received_at, zone).replace(" ", "\n", 1))
             parts.append(table)
         if g.unfetched:
             counts: dict[str, int] = {}
@@ -78,6 +87,11 @@ def records_view(groups: list[RequestRecords], zone: str) -> RenderableType:
             summary = ", ".join(f"{state} {n}" for state, n in sorted(counts.items()))
             parts.append(plain(f"  links not fetched: {summary}", style="yellow"))
     return Group(*parts)
+
+
+def short_type(kind: str) -> str:
+    """The few types agencies send, by their everyday names; anything else as its MIME type."""
+    return SHORT_TYPES.get(kind, kind)
 
 
 def _size(f: RecordFile) -> str:

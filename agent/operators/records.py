@@ -45,6 +45,7 @@ class RecordFile:
     message_row_id: int
     message_id: str | None
     sender: str | None
+    message_date: dt.datetime | None = None  # when the reply came (its Date header, else our receipt)
     method: str | None = None
     host: str | None = None
     link_kind: str | None = None
@@ -56,7 +57,8 @@ class RecordFile:
             "origin": self.origin, "id": self.id, "role": self.role, "name": self.name, "type": self.type,
             "declared_type": self.declared_type, "size": self.size, "pages": self.pages, "sha256": self.sha256,
             "stored": self.stored_path is not None, "received_at": self.received_at.isoformat(),
-            "source": {"message_row_id": self.message_row_id, "message_id": self.message_id, "from": self.sender},
+            "source": {"message_row_id": self.message_row_id, "message_id": self.message_id, "from": self.sender,
+                       "date": self.message_date.isoformat() if self.message_date else None},
         }
         if self.origin == "attachment":
             data["method"] = self.method
@@ -178,7 +180,8 @@ def _attachments(session: Session, request_ids: list[int]) -> dict[int, list[Rec
                 origin="attachment", id=a.id, role=attachment_role(a.method), name=a.filename,
                 type=a.sniffed_type or a.content_type, declared_type=a.content_type, size=int(a.size or 0),
                 pages=a.pages, sha256=a.sha256, stored_path=a.stored_path, received_at=_arrival(sent, received),
-                message_row_id=a.message_row_id, message_id=message_id, sender=sender, method=a.method,
+                message_row_id=a.message_row_id, message_id=message_id, sender=sender,
+                message_date=_arrival(sent, received), method=a.method,
             ))
     return out
 
@@ -190,11 +193,11 @@ def _fetched(
     out: list[tuple[int, RecordFile | UnfetchedLink]] = []
     for chunk in _chunks(request_ids):
         rows = session.execute(
-            select(FetchedFile, Message.message_id, Message.from_addr, Message.received_at)
+            select(FetchedFile, Message.message_id, Message.from_addr, Message.sent_date, Message.received_at)
             .join(Message, Message.id == FetchedFile.message_row_id)
             .where(FetchedFile.request_id.in_(chunk))
         )
-        for f, message_id, sender, received in rows:
+        for f, message_id, sender, sent, received in rows:
             if f.request_id is None:
                 continue
             link_id = f.url_sha256[:LINK_ID_CHARS]
@@ -207,8 +210,9 @@ def _fetched(
                 origin="fetched", id=f.id, role="records", name=f.filename or f"file from {f.host}",
                 type=f.sniffed_type or declared, declared_type=declared, size=int(f.size or 0), pages=f.pages,
                 sha256=f.sha256, stored_path=f.stored_path,
-                received_at=as_utc(f.fetched_at) or as_utc(received) or _EPOCH,
-                message_row_id=f.message_row_id, message_id=message_id, sender=sender, host=f.host,
+                received_at=as_utc(f.fetched_at) or _arrival(sent, received),
+                message_row_id=f.message_row_id, message_id=message_id, sender=sender,
+                message_date=_arrival(sent, received), host=f.host,
                 link_kind=f.link_kind, link_id=link_id, url=f.url if show_urls else None,
             )))
     return out
