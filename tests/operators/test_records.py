@@ -230,3 +230,11 @@ def test_export_agency_names_that_sanitize_alike_and_a_damaged_store_file(tmp_pa
     ]
     assert (report.copied, report.problems) == (3, 2)
     assert not any(p.name.endswith(".part") for p in (tmp_path / "out").rglob("*"))
+
+
+def test_new_commands_have_help() -> None:
+    for args, word in ((["records"], "export"), (["records", "show"], "--show-urls"),
+                       (["records", "export"], "--force"), (["messages"], "--since")):
+        result = runner.invoke(app, [*args, "--help"], env={"COLUMNS": "120"})
+        assert result.exit_code == 0, (args, result.output)
+        assert "Usage" in result.output and word in result.output, (args, result.output)
