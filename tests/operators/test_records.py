@@ -238,3 +238,25 @@ def test_new_commands_have_help() -> None:
         result = runner.invoke(app, [*args, "--help"], env={"COLUMNS": "120"})
         assert result.exit_code == 0, (args, result.output)
         assert "Usage" in result.output and word in result.output, (args, result.output)
+
+
+def test_hostile_names_print_as_text(lite_config: Path, lite_sessions: sessionmaker[Session], today: object) -> None:
+    import datetime as dt
+
+    from agent.db.models import Attachment, FetchedFile, Message
+    from operators.seed import seed
+
+    hostile = "[bold red]x[/] \x1b[2J\u202egpj.exe"
+    with lite_sessions.begin() as s:
+        seeded = seed(s, today)  # type: ignore[arg-type]
+        batch = s.get(Message, seeded.messages["r2-batch"])
+        assert batch is not None
+        batch.from_addr = f"clerk\x1b]0;owned\x07@dhs.example.gov"
+        s.add(Attachment(message_row_id=batch.id, filename=hostile, content_type="application/pdf", size=1))
+        s.add(FetchedFile(request_id=batch.request_id, message_row_id=batch.id, url="https://x.example/a",
+                          url_sha256="f" * 64, host="x\x1b[31m.example", link_kind="file_share", state="fetched",
+                          filename=hostile, size=2, fetched_at=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)))
+    result = run(lite_config, "records", "RA-2025-0002")
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\u202e" not in result.output and "\x07" not in result.output
+    assert "[bold red]x[/]" in result.output and "\\x1b[2J" in result.output and "\\u202egpj.exe" in result.output
