@@ -32,7 +32,7 @@ from agent.digest.sections import (
 )
 from agent.operators.clock import as_utc, day_start, local_date
 from agent.operators.queries import REVIEW_PRIORITY, effective_due, effective_due_sql
-from agent.operators.records import attachment_role
+from agent.operators.records import NOT_FROM_AGENCY, attachment_role
 from agent.operators.vocab import AGENCY_OWES, CLOSED_STATES, UNFILED_STATES, WAITING_ON_US, waiting_on_agency
 from agent.pipeline.stage_data import LABELS
 
@@ -245,30 +245,28 @@ def _received(
     session: Session, msgs: list[Message], by_id: dict[int, RequestFacts], start: dt.datetime, end: dt.datetime,
     zone: str,
 ) -> tuple[Received, ...]:
-    """Records, not links: each reply's attached records (its letter is in "new replies") and the files fetched
-    this week from links in any reply, under that reply (a file fetched later than its reply is dated by the fetch)."""
-    fetched = _fetched_in_week(session, start, end)
-    files_of = {m.id: tuple((a.filename, int(a.size or 0)) for a in sorted(m.attachments, key=lambda a: a.id)
-                            if attachment_role(a.method) == "records") for m in msgs}
-    by_id.update(_facts_by_id(session, {r.request_id for r in fetched if r.request_id and r.request_id not in by_id}))
+    """Records, not links: each reply's attached records (its letter is in "new replies"; a bounce returns only our
+    own mail) and the files fetched this week from links in any reply: under that reply when it came this week,
+    else on their own, dated by the fetch."""
+    fetched: dict[int, list[Row[Unpack[tuple[Any, ...]]]]] = defaultdict(list)
+    for row in _fetched_in_week(session, start, end):
+        fetched[row.message_row_id].append(row)
     out: list[Received] = []
-    week_ids = set()
     for m in msgs:
-        week_ids.add(m.id)
-        got = tuple(f for f in fetched if f.message_row_id == m.id)
-        if not files_of[m.id] and not got:
+        files = tuple((a.filename, int(a.size or 0)) for a in sorted(m.attachments, key=lambda a: a.id)
+                      if attachment_role(a.method) == "records" and m.kind not in NOT_FROM_AGENCY)
+        got = fetched.pop(m.id, [])
+        if not files and not got:
             continue
         req = by_id.get(m.request_id) if m.request_id else None
         out.append(Received(req.reference if req else None, _agency_of(req, m),
-                            local_date(arrived(m), zone) or dt.date.min, files_of[m.id], _fetched_files(got)))
-    earlier: dict[int, list[Row[Unpack[tuple[Any, ...]]]]] = defaultdict(list)
-    for f in fetched:
-        if f.message_row_id not in week_ids:
-            earlier[f.message_row_id].append(f)
-    for rows in earlier.values():
-        req = by_id.get(rows[0].request_id) if rows[0].request_id else None
+                            local_date(arrived(m), zone) or dt.date.min, files, _fetched_files(got)))
+    # What is left came from replies of earlier weeks, whose requests the week's rows did not name.
+    earlier = _facts_by_id(session, {r[0].request_id for r in fetched.values() if r[0].request_id} - set(by_id))
+    for rows in fetched.values():
+        req = by_id.get(rows[0].request_id) or earlier.get(rows[0].request_id)
         agency = req.agency if req else (rows[0].from_addr or "unknown sender")
-        when = local_date(min(r.fetched_at for r in rows), zone) or dt.date.min
+        when = local_date(rows[0].fetched_at, zone) or dt.date.min
         out.append(Received(req.reference if req else None, agency, when, (), _fetched_files(rows)))
     out.sort(key=lambda r: r.received)  # stable: replies keep their arrival order within a day
     return tuple(out)

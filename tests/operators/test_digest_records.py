@@ -39,6 +39,8 @@ def _week_with_records(sessions: sessionmaker[Session]) -> None:
         # The agency's cover letter, read as text: it is in "new replies", not a record.
         session.add(Attachment(message_row_id=batch.id, filename="cover_letter.pdf", content_type="application/pdf",
                                size=20_000, method="text", text="Attached are the records."))
+        # A bounce brings back our own letter: not a record either.
+        session.add(Attachment(message_row_id=s.messages["r4-bounce"], filename="original.eml", size=900))
         ext, final = s.messages["r1-ext"], s.messages["r5-final"]
         r1, r2, r5 = (s.requests[f"RA-2025-000{n}"] for n in (1, 2, 5))
         session.add_all([
