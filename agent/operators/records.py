@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from agent.db.models import Agency, Attachment, Campaign, FetchedFile, Message, Request
 from agent.operators.clock import as_utc
@@ -172,6 +172,7 @@ def _attachments(session: Session, request_ids: list[int]) -> dict[int, list[Rec
             .join(Message, Message.id == Attachment.message_row_id)
             .where(Message.request_id.in_(chunk), Message.direction == "in",
                    or_(Message.kind.is_(None), Message.kind.not_in(NOT_FROM_AGENCY)))
+            .options(defer(Attachment.text))  # the letter's words (up to 60,000 characters) are never shown here
         )
         for a, rid, message_id, sender, sent, received in rows:
             if rid is None:
