@@ -26,6 +26,8 @@ COMMAND_MODULES = [
     "agent.commands.agencies",
     "agent.commands.filing",
     "agent.commands.operators",
+    "agent.commands.messages",
+    "agent.commands.records",
     "agent.commands.inbound",
     "agent.commands.archive",
     "agent.commands.rules",

@@ -18,7 +18,7 @@ from sqlalchemy import Row, Select, case, func, or_, select
 from sqlalchemy.orm import Session, load_only, selectinload
 
 from agent.config import Settings
-from agent.db.models import Agency, Attachment, Campaign, Event, Message, Request, ReviewItem
+from agent.db.models import Agency, Attachment, Campaign, Event, FetchedFile, Message, Request, ReviewItem
 from agent.digest.sections import (
     CampaignProgress,
     Digest,
@@ -32,6 +32,7 @@ from agent.digest.sections import (
 )
 from agent.operators.clock import as_utc, day_start, local_date
 from agent.operators.queries import REVIEW_PRIORITY, effective_due, effective_due_sql
+from agent.operators.records import NOT_FROM_AGENCY, attachment_role
 from agent.operators.vocab import AGENCY_OWES, CLOSED_STATES, UNFILED_STATES, WAITING_ON_US, waiting_on_agency
 from agent.pipeline.stage_data import LABELS
 
@@ -79,7 +80,7 @@ def build_digest(session: Session, *, since: dt.date, until: dt.date, settings: 
         still_overdue=_count_still_overdue(session, since),
         due_soon=_due_soon(near, until),
         waiting=_waiting(items, by_id, until, zone),
-        received=_received(week_msgs, by_id, zone),
+        received=_received(session, week_msgs, by_id, start, end, zone),
         campaigns=_campaigns(session, week_msgs, by_id, start, end, until),
         response_times=_response_times(session, week_msgs, by_id, end),
         zone=zone,
@@ -142,7 +143,7 @@ def _week_messages(session: Session, start: dt.datetime, end: dt.datetime) -> li
             load_only(Message.request_id, Message.label, Message.kind, Message.subject, Message.from_addr,
                       Message.sent_date, Message.received_at, Message.confidence, Message.facts),
             selectinload(Message.attachments).load_only(Attachment.message_row_id, Attachment.filename,
-                                                        Attachment.size),
+                                                        Attachment.size, Attachment.method),
         )
     ).all()
     return sorted((m for m in candidates if start <= arrived(m) < end), key=lambda m: (arrived(m), m.id))
@@ -240,17 +241,50 @@ def _waiting(
     return tuple(out)
 
 
-def _received(msgs: list[Message], by_id: dict[int, RequestFacts], zone: str) -> tuple[Received, ...]:
-    out = []
+def _received(
+    session: Session, msgs: list[Message], by_id: dict[int, RequestFacts], start: dt.datetime, end: dt.datetime,
+    zone: str,
+) -> tuple[Received, ...]:
+    """Records, not links: each reply's attached records (its letter is in "new replies"; a bounce returns only our
+    own mail) and the files fetched this week from links in any reply: under that reply when it came this week,
+    else on their own, dated by the fetch."""
+    fetched: dict[int, list[Row[Unpack[tuple[Any, ...]]]]] = defaultdict(list)
+    for row in _fetched_in_week(session, start, end):
+        fetched[row.message_row_id].append(row)
+    out: list[Received] = []
     for m in msgs:
-        files = tuple((a.filename, int(a.size or 0)) for a in sorted(m.attachments, key=lambda a: a.id))
-        links = tuple(str(link) for link in (m.facts or {}).get("links") or ())
-        if not files and not links:
+        files = tuple((a.filename, int(a.size or 0)) for a in sorted(m.attachments, key=lambda a: a.id)
+                      if attachment_role(a.method) == "records" and m.kind not in NOT_FROM_AGENCY)
+        got = fetched.pop(m.id, [])
+        if not files and not got:
             continue
         req = by_id.get(m.request_id) if m.request_id else None
         out.append(Received(req.reference if req else None, _agency_of(req, m),
-                            local_date(arrived(m), zone) or dt.date.min, files, links))
+                            local_date(arrived(m), zone) or dt.date.min, files, _fetched_files(got)))
+    # What is left came from replies of earlier weeks, whose requests the week's rows did not name.
+    earlier = _facts_by_id(session, {r[0].request_id for r in fetched.values() if r[0].request_id} - set(by_id))
+    for rows in fetched.values():
+        req = by_id.get(rows[0].request_id) or earlier.get(rows[0].request_id)
+        agency = req.agency if req else (rows[0].from_addr or "unknown sender")
+        when = local_date(rows[0].fetched_at, zone) or dt.date.min
+        out.append(Received(req.reference if req else None, agency, when, (), _fetched_files(rows)))
+    out.sort(key=lambda r: r.received)  # stable: replies keep their arrival order within a day
     return tuple(out)
+
+
+def _fetched_in_week(session: Session, start: dt.datetime, end: dt.datetime) -> Sequence[Row[Unpack[tuple[Any, ...]]]]:
+    """Files fetched in [start, end): bare columns, never the URL (a capability, and not for a mailed digest)."""
+    return session.execute(
+        select(FetchedFile.message_row_id, FetchedFile.request_id, FetchedFile.filename, FetchedFile.size,
+               FetchedFile.host, FetchedFile.fetched_at, Message.from_addr)
+        .join(Message, Message.id == FetchedFile.message_row_id)
+        .where(FetchedFile.state == "fetched", FetchedFile.fetched_at >= start, FetchedFile.fetched_at < end)
+        .order_by(FetchedFile.fetched_at, FetchedFile.id)
+    ).all()
+
+
+def _fetched_files(rows: Iterable[Row[Unpack[tuple[Any, ...]]]]) -> tuple[tuple[str, int, str], ...]:
+    return tuple((r.filename or f"file from {r.host}", int(r.size or 0), r.host) for r in rows)
 
 
 def _campaigns(

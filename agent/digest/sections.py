@@ -50,11 +50,16 @@ class Waiting:
 
 @dataclass(frozen=True)
 class Received:
+    """Records that came for one reply: its attached records (not the agency's letter) and files fetched from its
+    links. Portal, sign-in, unsubscribe and tracking links are not records and are not listed."""
+
     reference: str | None
     agency: str
     received: dt.date
-    files: tuple[tuple[str, int], ...]  # (filename, size in bytes)
-    links: tuple[str, ...]
+    files: tuple[tuple[str, int], ...]  # attached records: (filename, size in bytes)
+    fetched: tuple[tuple[str, int, str], ...] = ()  # fetched from a link: (filename, size in bytes, host)
+    # No longer filled; kept so a digest template copied from an older version still renders.
+    links: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -74,10 +74,9 @@ def test_digest_sections_for_a_known_week(week: Seeded, sessions: sessionmaker[S
     assert [(w.kind, w.reference, w.days_waiting) for w in d.waiting] == [
         ("bounce", "RA-2025-0004", 4), ("fee", "RA-2025-0006", 5), ("orphan", None, 1),
         ("low_confidence", "RA-2025-0003", 2)]
-    # Records received: the batch's attachments and its link.
-    assert [(r.reference, r.files, r.links) for r in d.received] == [
-        ("RA-2025-0002", (("incident_reports.pdf", 482_113), ("policy_300.pdf", 90_500)),
-         ("https://dhs.example.gov/records/123",))]
+    # Records received: the batch's attachments; its link is not a record (nothing was fetched from it).
+    assert [(r.reference, r.files, r.fetched, r.links) for r in d.received] == [
+        ("RA-2025-0002", (("incident_reports.pdf", 482_113), ("policy_300.pdf", 90_500)), (), ())]
     # Campaign progress: RA-0001 waiting (extended), RA-0002 overdue, RA-0004 held for a person (bounced).
     [camp] = d.campaigns
     assert (camp.name, camp.done, camp.waiting, camp.overdue, camp.needs_us, camp.total) == (
@@ -157,8 +156,8 @@ def test_html_is_well_formed_and_self_contained(lite_week: sessionmaker[Session]
         (t, k, v) for t, attrs in p.tags for k, v in attrs.items()
         if k in ("src", "href", "background", "srcset") and v
     ]
-    # The only outside reference is the record link the agency sent.
-    assert external == [("a", "href", "https://dhs.example.gov/records/123")]
+    # No outside reference at all: the agency's links are not records, and the digest lists records.
+    assert external == []
     assert "url(" not in html and "@import" not in html
     # The campaign bar: one coloured cell per non-empty bucket, widths that add up to 100%.
     widths = [float(a["width"].rstrip("%")) for t, a in p.tags if t == "td" and (a.get("title") or "").startswith(
@@ -184,9 +183,9 @@ def test_html_escapes_agency_text(lite_sessions: sessionmaker[Session]) -> None:
     html = render_html(_digest(sessions), REPO / "rules")
     assert "<script>" not in html and "&lt;script&gt;" in html
     hrefs = [a.get("href") for t, a in _parse(html).tags if t == "a"]
-    # Only web links become links; a quote in one cannot break out of the attribute.
-    assert hrefs == ['https://dhs.example.gov/r?a=1&b="2"']
-    assert "javascript:alert(1)" in html
+    # The agency's links are not records: none reaches the digest, as a link or as text.
+    assert hrefs == []
+    assert "javascript:alert(1)" not in html and "dhs.example.gov/r?" not in html
 
 
 def test_an_empty_week_says_so_in_one_line(lite_sessions: sessionmaker[Session]) -> None:

@@ -94,6 +94,8 @@ def test_every_command_prints_hostile_text_as_text(hostile: dict[str, int], conf
         ("digest", "--preview", "--since", (TODAY - dt.timedelta(days=7)).isoformat(),
          "--until", (TODAY + dt.timedelta(days=2)).isoformat()),
         ("status",),
+        ("messages",),
+        ("messages", "--request", "RA-2025-0001"),
     ]
     for command in commands:
         # `status` exits 1 here: the seeded daemon never polled, and it says so (a monitoring check).
