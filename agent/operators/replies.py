@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -85,10 +86,21 @@ def item_for(session: Session, item_id: int, action: str) -> tuple[ReviewItem, R
     return item, request
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A letter shown to the operator before anything is queued: its text and where it would go."""
+
+    item_id: int
+    reference: str
+    agency_name: str
+    to: tuple[str, ...]
+    text: str
+
+
 def draft(
     session: Session, item_id: int, action: str, template: str, variables: Mapping[str, Any], *,
     settings: Settings, now: dt.datetime,
-) -> str:
+) -> Draft:
     """The letter an answer would send, for the operator to read or edit before anything is queued."""
     item, request = item_for(session, item_id, action)
     facts = thread_facts(session, request, settings, now)
@@ -96,9 +108,10 @@ def draft(
         raise ReviewError(f"{request.agency.name} has no email address; answer request {request.reference} by hand")
     given = {"quoted": quoted_fee(item), **variables} if item.kind == "fee" else dict(variables)
     try:
-        return letter_text(facts, template_file(template), given, settings)
+        text = letter_text(facts, template_file(template), given, settings)
     except ThreadLetterError as exc:
         raise ReviewError(str(exc)) from None
+    return Draft(item.id, request.reference, request.agency.name, facts.to, text)
 
 
 def approve_fee(
