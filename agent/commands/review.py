@@ -31,7 +31,10 @@ JsonOpt = typer.Option(False, "--json", help="Machine-readable output.")
 
 @review_app.callback()
 def review_walk(ctx: typer.Context, operator: Optional[str] = OperatorOpt) -> None:
-    """Walk the queue one item at a time: [c]onfirm, [d]ismiss, [r]elabel, [a]ttach, [s]et state, [n]ote, s[k]ip, [q]uit."""
+    """Walk the queue one item at a time: [c]onfirm, [d]ismiss, [r]elabel, [a]ttach, [s]et state, [n]ote, s[k]ip, [q]uit.
+
+    Fee items also offer [p]ay, narro[w] and decline+withdraw [x]; questions, an answer in $EDITOR [e] or
+    [y]es, still interested; portal redirects, [f]iled in the portal as a number."""
     if ctx.invoked_subcommand is not None:
         return
     context = app_context(ctx)
