@@ -16,6 +16,7 @@ from rich.prompt import Prompt
 from sqlalchemy.orm import Session
 
 from agent.commands._context import AppContext, app_context, fail, out, row_id
+from agent.compose import answers
 from agent.compose.render import TemplateError
 from agent.config import Settings
 from agent.filing.requests import FilingError, parse_vars
@@ -150,7 +151,7 @@ def approve_fee_cmd(
         amount = dollars(up_to) if up_to is not None else None
     except review.ReviewError as exc:
         fail(f"--up-to {exc}")
-    template = replies.FEE_APPROVAL if amount is not None else replies.FEE_INVOICE
+    template = answers.FEE_APPROVAL if amount is not None else answers.FEE_INVOICE
     variables = {"up_to": replies.money(amount)} if amount is not None else {}
     _run(ctx, item, "approve-fee", template, variables, operator, _approve(amount), edit=edit, yes=yes, as_json=as_json)
 
@@ -163,7 +164,7 @@ def narrow_cmd(
 ) -> None:
     """Narrow the request so the fee falls: the letter says what you now ask for."""
     variables = _vars([f"narrowed={narrowed}"]) if narrowed is not None else {"narrowed": PLACEHOLDER}
-    _run(ctx, item, "narrow", replies.FEE_NARROWING, variables, operator, _narrow,
+    _run(ctx, item, "narrow", answers.FEE_NARROWING, variables, operator, _narrow,
          edit=edit or narrowed is None, yes=yes, as_json=as_json)
 
 
@@ -190,7 +191,7 @@ def decline_fee_cmd(
 def reply_cmd(
     ctx: typer.Context,
     item: str = typer.Argument(..., help="Review item id (a clarification or fee item)."),
-    template: str = typer.Option(replies.CLARIFICATION_ANSWER.removesuffix(".txt.j2"), "--template",
+    template: str = typer.Option(answers.CLARIFICATION_ANSWER.removesuffix(".txt.j2"), "--template",
                                  help="A template in rules/templates/ (e.g. clarification_answer, confirm_interest)."),
     var: Optional[list[str]] = VarOpt,
     edit: bool = EditOpt, yes: bool = YesOpt, operator: Optional[str] = OperatorOpt, as_json: bool = JsonOpt,
@@ -205,7 +206,7 @@ def confirm_interest_cmd(
     edit: bool = EditOpt, yes: bool = YesOpt, operator: Optional[str] = OperatorOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Yes, we still want the records: a short letter, and the request waits on the agency again."""
-    _run(ctx, item, "confirm-interest", replies.CONFIRM_INTEREST, {}, operator, _interest, edit=edit, yes=yes,
+    _run(ctx, item, "confirm-interest", answers.CONFIRM_INTEREST, {}, operator, _interest, edit=edit, yes=yes,
          as_json=as_json)
 
 
@@ -253,22 +254,22 @@ def _walk_answer(context: AppContext, item_id: int, kind: str, key: str, who: st
     if key == "p":
         text = Prompt.ask("pay up to (dollars; empty: ask for the invoice)", default="", console=out).strip()
         amount = dollars(text) if text else None
-        template = replies.FEE_APPROVAL if amount is not None else replies.FEE_INVOICE
+        template = answers.FEE_APPROVAL if amount is not None else answers.FEE_INVOICE
         variables = {"up_to": replies.money(amount)} if amount is not None else {}
         return send_answer(context, item_id, "approve-fee", template, variables, who, _approve(amount),
                            edit=False, yes=False)
     if key == "w":
-        return send_answer(context, item_id, "narrow", replies.FEE_NARROWING, {"narrowed": PLACEHOLDER}, who, _narrow,
+        return send_answer(context, item_id, "narrow", answers.FEE_NARROWING, {"narrowed": PLACEHOLDER}, who, _narrow,
                            edit=True, yes=False)
     if key == "x":
         with context.sessions().begin() as session:
             return replies.decline_fee(session, item_id, operator=who, settings=context.settings(),
                                        now=dt.datetime.now(UTC))
     if key == "e":
-        return send_answer(context, item_id, "reply", replies.CLARIFICATION_ANSWER, {"answer": PLACEHOLDER}, who,
-                           _reply(replies.CLARIFICATION_ANSWER), edit=True, yes=False)
+        return send_answer(context, item_id, "reply", answers.CLARIFICATION_ANSWER, {"answer": PLACEHOLDER}, who,
+                           _reply(answers.CLARIFICATION_ANSWER), edit=True, yes=False)
     if key == "y":
-        return send_answer(context, item_id, "confirm-interest", replies.CONFIRM_INTEREST, {}, who, _interest,
+        return send_answer(context, item_id, "confirm-interest", answers.CONFIRM_INTEREST, {}, who, _interest,
                            edit=False, yes=True)
     if key == "f":
         number = Prompt.ask("the portal's number for the request", console=out)

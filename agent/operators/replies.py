@@ -28,11 +28,6 @@ from agent.operators.review import ActionResult, ReviewError, _event, _open_item
 from agent.requests import lifecycle, states
 from agent.requests.clock import calendar_for, statute_for
 
-FEE_APPROVAL = "fee_approval.txt.j2"
-FEE_INVOICE = "fee_invoice.txt.j2"
-FEE_NARROWING = "fee_narrowing.txt.j2"
-CLARIFICATION_ANSWER = "clarification_answer.txt.j2"
-CONFIRM_INTEREST = "confirm_interest.txt.j2"
 DECLINE_REASON = "I have decided not to pay the fee, so I withdraw the request."
 
 # Which item kinds each answer fits; anything else is refused before a letter is written.

@@ -312,3 +312,19 @@ def test_a_crash_before_the_commit_queues_nothing_and_the_retry_sends_once(desk,
     assert desk("review", "approve-fee", str(item_id), "--up-to", "25", "--yes").exit_code == 0
     # After the commit the process may die at once: the row is there, and every later pass sends it once.
     _one_reply(desk, smtp_server, request_id, asked)
+
+
+def test_the_rules_check_renders_every_answer_template(tmp_path: Path) -> None:
+    import shutil
+
+    from agent.compose.answers import ANSWER_TEMPLATES
+    from agent.compose.render import TemplateError
+    from agent.followups.check import check_rules
+
+    check_rules(RULES, fresh=True)
+    for name in ANSWER_TEMPLATES:
+        broken = tmp_path / name / "rules"
+        shutil.copytree(RULES, broken)
+        (broken / "templates" / name).write_text("Dear {{ agency_nmae }},\n")
+        with pytest.raises(TemplateError, match=name):
+            check_rules(broken, fresh=True)
