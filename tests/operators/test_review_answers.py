@@ -34,12 +34,13 @@ _serial = itertools.count(1)
 
 
 @pytest.fixture
-def desk(tmp_path: Path, smtp_server: Any, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """A configured agent with the CA and federal agencies, a sessionmaker on its database, and a CLI runner."""
+def desk(tmp_path: Path, db_url: str, smtp_server: Any, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A configured agent (on SQLite and on PostgreSQL) with the CA and federal agencies, a sessionmaker on its
+    database, and a CLI runner."""
     monkeypatch.setenv("USER", "dana")
     config = tmp_path / "config.toml"
     config.write_text(
-        '[database]\nurl = "sqlite:///agent.db"\n'
+        f'[database]\nurl = "{db_url}"\n'
         '[archive]\npath = "mailbox"\n'
         f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_server.port}\nsecurity = "plain"\ntimeout_seconds = 5\n'
         f'[rules]\npath = "{RULES}"\n'
@@ -51,8 +52,10 @@ def desk(tmp_path: Path, smtp_server: Any, monkeypatch: pytest.MonkeyPatch):  # 
     assert run("db", "upgrade").exit_code == 0
     for name in ("agencies-ca-alpr.csv", "agencies-federal.csv"):
         assert run("agency", "import", str(ROOT / "examples" / name)).exit_code == 0
-    run.sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'agent.db'}"))  # type: ignore[attr-defined]
-    return run
+    engine = make_engine(db_url)
+    run.sessions = make_session_factory(engine)  # type: ignore[attr-defined]
+    yield run
+    engine.dispose()
 
 
 def _filed(desk, agency: str = SD) -> int:  # type: ignore[no-untyped-def]
