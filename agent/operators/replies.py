@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from agent.compose.answers import CONFIRM_INTEREST
 from agent.config import Settings
 from agent.db.models import Message, Request, ReviewItem
 from agent.deadlines.clarified import clock_after_clarification
@@ -129,7 +130,9 @@ def reply(session: Session, item_id: int, *, text: str, operator: str, settings:
           template: str | None = None) -> ActionResult:
     """Our own words to a question (the clock then runs as the statute says) or to a fee notice."""
     item, request = item_for(session, item_id, "reply")
-    trigger = _REPLY_TRIGGER[item.kind]
+    # "Yes, still interested" written from its template asks nothing new of the agency: no clock change.
+    confirms = template is not None and item.kind == "clarification" and template_file(template) == CONFIRM_INTEREST
+    trigger = "interest_confirmed" if confirms else _REPLY_TRIGGER[item.kind]
     return _answer(session, item, request, "reply", trigger, text, operator, settings, now, {"template": template})
 
 
