@@ -175,17 +175,25 @@ def decline_fee_cmd(
 ) -> None:
     """Decline the fee and withdraw the request; the agency is told in the thread."""
     item_id = row_id(item, "review item")
-    context = app_context(ctx)
-    if not yes and not typer.confirm(f"Decline the fee and withdraw the request of item {item_id}?", default=False):
-        out.print("nothing sent")
-        raise typer.Exit(1)
     try:
-        with context.sessions().begin() as session:
-            result = replies.decline_fee(session, item_id, operator=_who(ctx, operator), settings=context.settings(),
-                                         now=dt.datetime.now(UTC))
+        result = _decline(app_context(ctx), item_id, _who(ctx, operator), yes=yes)
+    except NothingSent as exc:
+        out.print(str(exc))
+        raise typer.Exit(1) from None
     except _ERRORS as exc:
         fail(str(exc), 1)
     _print(result, as_json)
+
+
+def _decline(context: AppContext, item_id: int, who: str, *, yes: bool) -> review.ActionResult:
+    """Check the item, ask (unless yes), then withdraw with its notice in one transaction."""
+    with context.sessions()() as session:
+        _, request = replies.item_for(session, item_id, "decline-fee")
+        question = f"Decline the fee and withdraw request {request.reference} to {request.agency.name}?"
+    if not yes and not typer.confirm(printable(question), default=False):
+        raise NothingSent("nothing sent")
+    with context.sessions().begin() as session:
+        return replies.decline_fee(session, item_id, operator=who, settings=context.settings(), now=dt.datetime.now(UTC))
 
 
 def reply_cmd(
@@ -262,9 +270,7 @@ def _walk_answer(context: AppContext, item_id: int, kind: str, key: str, who: st
         return send_answer(context, item_id, "narrow", answers.FEE_NARROWING, {"narrowed": PLACEHOLDER}, who, _narrow,
                            edit=True, yes=False)
     if key == "x":
-        with context.sessions().begin() as session:
-            return replies.decline_fee(session, item_id, operator=who, settings=context.settings(),
-                                       now=dt.datetime.now(UTC))
+        return _decline(context, item_id, who, yes=False)
     if key == "e":
         return send_answer(context, item_id, "reply", answers.CLARIFICATION_ANSWER, {"answer": PLACEHOLDER}, who,
                            _reply(answers.CLARIFICATION_ANSWER), edit=True, yes=False)

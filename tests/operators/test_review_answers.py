@@ -331,3 +331,19 @@ def test_the_rules_check_renders_every_answer_template(tmp_path: Path) -> None:
         (broken / "templates" / name).write_text("Dear {{ agency_nmae }},\n")
         with pytest.raises(TemplateError, match=name):
             check_rules(broken, fresh=True)
+
+
+def test_the_walk_pays_a_fee_and_asks_before_declining_one(desk, smtp_server) -> None:
+    paid_id = _filed(desk)
+    pay_item, asked = _agency_writes(desk, paid_id, "fee", when=WHEN, fees=(Fee(amount=30.0),))
+    walked = desk("review", input="p\n45\ny\nq\n")
+    assert walked.exit_code == 0, walked.output
+    assert f"item {pay_item}: approve-fee → done" in walked.output
+    assert "$45.00" in _one_reply(desk, smtp_server, paid_id, asked).get_content()
+
+    kept_id = _filed(desk)
+    kept_item, _ = _agency_writes(desk, kept_id, "fee", when=WHEN, fees=(Fee(amount=300.0),))
+    kept = desk("review", input="x\nn\nq\n")
+    assert "nothing sent" in kept.output and _state(desk, kept_id).state == "fee_required"
+    gone = desk("review", input="x\ny\nq\n")
+    assert f"item {kept_item}: decline-fee → done" in gone.output and _state(desk, kept_id).state == "withdrawn"
