@@ -54,6 +54,8 @@ def reply_in_thread(
     reply_to: str | None,
     thread_ids: Sequence[str],
     now: dt.datetime,
+    to_name: str = "",
+    zone: str | None = None,
 ) -> EmailMessage:
     """Our mail in a request's thread: "Re:" with our reference, In-Reply-To the latest id, References all.
 
@@ -68,6 +70,8 @@ def reply_in_thread(
         in_reply_to=thread_ids[-1] if thread_ids else None,
         references=thread_ids,
         date=now,
+        to_name=to_name,
+        zone=zone,
     )
 
 
@@ -80,6 +84,7 @@ def compose_followup(
     now: dt.datetime,
     rules_dir: Path,
     template: str = "followup.txt.j2",
+    zone: str | None = None,
 ) -> EmailMessage:
     """Render the template and build the mail; the history is referenced by headers, never quoted."""
     checkpoint = max(d for d in (facts.due_date, facts.promised_date) if d is not None)
@@ -106,5 +111,5 @@ def compose_followup(
     )
     return reply_in_thread(
         identity, to=facts.to, subject=facts.subject, reference=facts.reference, text=text,
-        reply_to=facts.reply_to, thread_ids=facts.thread_ids, now=now,
+        reply_to=facts.reply_to, thread_ids=facts.thread_ids, now=now, to_name=facts.agency_name, zone=zone,
     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
+from zoneinfo import ZoneInfo
 
 from agent.compose.variables import describe, header_unsafe
 
@@ -41,6 +42,8 @@ def build_message(
     to: Sequence[str],
     subject: str,
     text: str,
+    to_name: str = "",
+    zone: str | None = None,
     html: str | None = None,
     reply_to: str | None = None,
     in_reply_to: str | None = None,
@@ -49,12 +52,17 @@ def build_message(
     date: dt.datetime | None = None,
     extra_headers: Sequence[tuple[str, str]] = (),
 ) -> EmailMessage:
-    """One place that sets From/To/Subject/threading headers, each checked for CR/LF first."""
+    """One place that sets From/To/Subject/threading headers, each checked for CR/LF first.
+
+    `to_name` is the addressee's display name (the agency's, so a clerk's mail client shows whom we wrote to);
+    `zone` the desk's IANA zone, so Date: reads as local time where the operators work (the instant is the same)."""
     msg = EmailMessage(policy=SMTP)
     msg["From"] = formataddr((_clean_text("sender name", sender_name), _clean("sender address", sender_address)))
-    msg["To"] = ", ".join(_clean("recipient", addr) for addr in to)
+    name = _clean_text("recipient name", to_name) if to_name else ""
+    msg["To"] = ", ".join(formataddr((name, _clean("recipient", addr))) for addr in to)
     msg["Subject"] = _clean_text("subject", subject)
-    msg["Date"] = format_datetime(date or dt.datetime.now(dt.timezone.utc))
+    when = date or dt.datetime.now(dt.timezone.utc)
+    msg["Date"] = format_datetime(when.astimezone(ZoneInfo(zone)) if zone and when.tzinfo else when)
     domain = sender_address.rpartition("@")[2] or "localhost"
     msg["Message-ID"] = _clean("Message-ID", message_id) if message_id else new_message_id(domain)
     if reply_to:

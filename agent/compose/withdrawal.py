@@ -36,6 +36,7 @@ def compose_withdrawal(
     now: dt.datetime,
     rules_dir: Path,
     template: str = TEMPLATE,
+    zone: str | None = None,
 ) -> EmailMessage:
     """Render the template and build the mail; like a follow-up it threads by headers and quotes nothing."""
     text = render(
@@ -53,5 +54,5 @@ def compose_withdrawal(
     )
     return reply_in_thread(
         identity, to=facts.to, subject=facts.subject, reference=facts.reference, text=text,
-        reply_to=facts.reply_to, thread_ids=facts.thread_ids, now=now,
+        reply_to=facts.reply_to, thread_ids=facts.thread_ids, now=now, to_name=facts.agency_name, zone=zone,
     )

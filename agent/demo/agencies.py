@@ -129,7 +129,18 @@ def harbor_city(filed: Filed) -> list[Reply]:
             subject,
             first + "\n\n" + ext + "\n\n" + ack,
             threaded=False,
-            attachments=(Attachment("Installment-1-letter.pdf", "application/pdf", _pdf("Installment 1")),),
+            attachments=(
+                Attachment(
+                    "Installment-1-letter.pdf",
+                    "application/pdf",
+                    _pdf(
+                        "Harbor City Clerk - Installment 1",
+                        f"Request {number}",
+                        "The first installment of responsive records is released with this letter.",
+                        "The City continues to review further records and will release them as they are ready.",
+                    ),
+                ),
+            ),
         ),
     ]
 
@@ -161,8 +172,16 @@ def mesa_verde(filed: Filed) -> list[Reply]:
             f"RE: {filed.subject}",
             final,
             attachments=(
-                Attachment("data-sharing-report.pdf", "application/pdf", _pdf("Data sharing report")),
-                Attachment("hit-ratio-2022-2024.pdf", "application/pdf", _pdf("Hit ratio")),
+                Attachment(
+                    "data-sharing-report.pdf",
+                    "application/pdf",
+                    _pdf("ALPR data sharing report", "Agency                      Access since", "Northern County Sheriff     2021"),
+                ),
+                Attachment(
+                    "hit-ratio-2022-2024.pdf",
+                    "application/pdf",
+                    _pdf("ALPR hit ratio", "Year   Detections   Hits", "2022   18,204       41", "2023   20,117       38"),
+                ),
             ),
         ),
     ]
@@ -229,12 +248,30 @@ def granite_water(filed: Filed) -> list[Reply]:
     return []  # never answers: the deadline passes and the agent follows up
 
 
-def _pdf(title: str) -> bytes:
-    # A tiny but well-formed one-page PDF, so viewers open it.
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 100]>>endobj\n% " + title.encode() + b"\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-    )
+def _pdf(title: str, *lines: str) -> bytes:
+    """A small well-formed one-page PDF with a text layer (Helvetica), so viewers open it and the agent reads it."""
+    def escaped(line: str) -> str:
+        return line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    text = "".join(f"({escaped(line)}) Tj T* " for line in (title, "", *lines))
+    stream = f"BT /F1 11 Tf 14 TL 50 750 Td {text}ET".encode("latin-1", "replace")
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Resources<</Font<</F1 5 0 R>>>>/Contents 4 0 R>>",
+        b"<</Length %d>>stream\n" % len(stream) + stream + b"\nendstream",
+        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj" % number + body + b"endobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
 
 
 AGENCIES: tuple[SimAgency, ...] = (

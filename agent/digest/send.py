@@ -39,6 +39,7 @@ def queue_digest(session: Session, settings: Settings, digest: Digest, now: dt.d
         text=render_text(digest, rules),
         html=render_html(digest, rules),
         date=as_utc(now),
+        zone=settings.schedule.timezone,
         # Auto-Submitted keeps vacation responders from answering the digest (RFC 3834).
         extra_headers=[("Auto-Submitted", "auto-generated")] + ([("X-Records-Digest-Week", week)] if week else []),
     )

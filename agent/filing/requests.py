@@ -128,11 +128,13 @@ def send_request(
             sender_name=settings.identity.name,
             sender_address=settings.identity.address,
             to=list(agency.emails),
+            to_name=agency.name,
             subject=request.subject,
             text=request.body,
             reply_to=request.reply_address,
             message_id=message_id,
             date=now,
+            zone=settings.schedule.timezone,
         )
     except HeaderInjectionError as exc:
         raise FilingError(f"request {request.reference} cannot be sent: {exc}") from None

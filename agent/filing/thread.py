@@ -163,7 +163,8 @@ def queue_thread_letter(
     try:
         msg = reply_in_thread(
             settings.identity, to=facts.to, subject=facts.subject, reference=facts.reference, text=body,
-            reply_to=facts.reply_to, thread_ids=facts.thread_ids, now=now,
+            reply_to=facts.reply_to, thread_ids=facts.thread_ids, now=now, to_name=facts.agency_name,
+            zone=settings.schedule.timezone,
         )
     except HeaderInjectionError as exc:
         raise ThreadLetterError(f"request {request.reference}: {exc}") from None

@@ -155,7 +155,7 @@ def queue_followup(
     statute = statute_for(request.jurisdiction, settings.rules_path)
     msg = compose_followup(
         facts, statute=statute, identity=settings.identity, today=today, now=now,
-        rules_dir=settings.rules_path, template=policy.template,
+        rules_dir=settings.rules_path, template=policy.template, zone=settings.schedule.timezone,
     )
     row = enqueue(session, msg, kind="followup", request_id=request.id, agency_id=request.agency_id)
     request.followups_sent = (request.followups_sent or 0) + 1

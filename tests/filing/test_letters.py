@@ -138,3 +138,35 @@ def test_year_list() -> None:
     for bad in ("", "2021-2019", "19", "1800-2020"):
         with pytest.raises(LetterError):
             year_list(bad)
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "law", "citation"),
+    [
+        ("NY", "New York Freedom of Information Law", "N.Y. Pub. Off. Law § 89(3)(a)"),
+        ("TX", "Texas Public Information Act", "Tex. Gov't Code § 552.221(d)"),
+        ("WA", None, None),
+    ],
+)
+def test_general_letter_needs_no_template_per_state(rules_dir, book, jurisdiction, law, citation) -> None:  # type: ignore[no-untyped-def]
+    made = letter(rules_dir, book, "records_general", jurisdiction=jurisdiction, topic="ALPR", records="Audit logs.")
+    statute, deadline = book.deadline(jurisdiction, FILED)
+    assert made.jurisdiction == jurisdiction and made.due == deadline.due
+    assert statute.name in made.body and statute.citation in made.body
+    assert statute.name in made.subject and made.subject.endswith(": ALPR")
+    assert long(deadline.due) in made.body and f"{statute.days} {statute.day_type} days" in made.body
+    if law is not None:
+        assert statute.name == law and statute.citation == citation
+    if statute.extension.days:
+        assert f"at most {statute.extension.days} more" in made.body
+    else:
+        assert "more time" not in made.body
+    assert "{{" not in made.body and "Audit logs." in made.body
+
+
+def test_general_letter_renders_for_every_statute(rules_dir, book) -> None:
+    for jurisdiction, statute in sorted(book.statutes.items()):
+        made = letter(rules_dir, book, "records_general", jurisdiction=jurisdiction, topic="t", records="r")
+        assert statute.citation in made.body, jurisdiction
+        # A law with no fixed period ("promptly") is not made to sound as if it set one.
+        assert ("prompt response" in made.body) == statute.vague, jurisdiction

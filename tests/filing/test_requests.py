@@ -83,6 +83,8 @@ def test_send_builds_and_queues_the_mail(directory, settings, now, book) -> None
     assert msg["Subject"].startswith(f"[{reference}] ")
     assert msg["From"] == "Records Desk <records@example.org>"
     assert row.recipients == ["records@sdsheriff.example.gov", "pra@sdsheriff.example.gov"]
+    assert [(a.display_name, a.addr_spec) for a in msg["To"].addresses][0] == (agency.name, "records@sdsheriff.example.gov")
+    assert msg["Date"].datetime == now and msg["Date"].datetime.utcoffset() == dt.timedelta(hours=-8)
     body = msg.get_content()
     # ... and re-dated when it actually goes out: 11 Feb + 10 = 21 Feb.
     assert "February 21, 2025" in body and "February 18, 2025" not in body

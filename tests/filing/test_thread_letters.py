@@ -30,6 +30,9 @@ def test_a_template_letter_threads_under_the_latest_reply_and_names_the_agencys_
         assert session.scalars(select(Outbox).where(Outbox.request_id == request.id, Outbox.kind == "reply")).all() == [row]
     msg = message_from_bytes(row.raw, policy=default_policy)
     assert msg["Subject"] == f"Re: {subject}"
+    # Like every letter: the agency's name on its addresses, the date on the desk's clock (PST in February).
+    assert {a.display_name for a in msg["To"].addresses} == {"San Diego County Sheriff's Department"}
+    assert msg["Date"].endswith("-0800")
     assert msg["In-Reply-To"] == latest
     assert msg["References"].split() == [letter_id, first, latest]
     body = msg.get_content()

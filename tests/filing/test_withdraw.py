@@ -76,7 +76,7 @@ def test_a_sent_request_gets_one_notice_in_its_thread(directory, settings, book)
         _inbound(session, request, FILED + dt.timedelta(days=10), kind="auto_reply")  # not part of the conversation
         result = withdraw(session, request, settings=settings, reason="duplicate of RA-2025-0001", now=LATER)
         request_id, reference, subject = request.id, request.reference, request.subject
-        reply_to, letter_id = request.reply_address, request.message_id
+        reply_to, letter_id, agency_name = request.reply_address, request.message_id, request.agency.name
         assert result is not None and result.notice_id is not None and result.no_notice is None
 
     with directory.begin() as session:
@@ -99,7 +99,10 @@ def test_a_sent_request_gets_one_notice_in_its_thread(directory, settings, book)
     msg = message_from_bytes(raw, policy=default_policy)
     assert msg["Message-ID"] == notice_mid
     assert msg["Subject"] == f"Re: {subject}"
-    assert msg["To"] == "records@sdsheriff.example.gov, pra@sdsheriff.example.gov"
+    # The agency's name on each address, and the date as the desk's clock (Los Angeles, PST in February) shows it.
+    assert [a.addr_spec for a in msg["To"].addresses] == ["records@sdsheriff.example.gov", "pra@sdsheriff.example.gov"]
+    assert {a.display_name for a in msg["To"].addresses} == {agency_name}
+    assert msg["Date"].endswith("-0800") and msg["Date"].datetime == LATER
     assert msg["Reply-To"] == reply_to
     assert msg["From"] == "Records Desk <records@example.org>"
     assert msg["In-Reply-To"] == latest
