@@ -107,8 +107,8 @@ def _restated(items: Sequence[Item], block: str) -> tuple[Item | None, str]:
         if share >= REPEAT_SHARE and share > best[0]:
             last = runs[-1]
             best = (share, item, words[last.b + last.size - 1][1])
-    _, item, cut = best
-    return (item, block[cut:].lstrip(_LEAD)) if item is not None else (None, "")
+    _, chosen, cut = best
+    return (chosen, block[cut:].lstrip(_LEAD)) if chosen is not None else (None, "")
 
 
 def _first_paragraph(text: str) -> str:
