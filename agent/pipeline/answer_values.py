@@ -81,14 +81,17 @@ def normalise(answer: str, question: str = "") -> Value:
     text = " ".join(answer.split())
     if not text:
         return Value(TEXT)
+    if _NOT_AVAILABLE_WHOLE.match(text):
+        return Value(NOT_AVAILABLE)
     wants_names = bool(_ASKS_NAMES.search(question))
     names = agency_names(text) if wants_names or not _ASKS_NUMBER.search(question) else []
     if names and (wants_names or len(names) > 1 or names[0] == text.rstrip(".")):
         return Value(AGENCIES, names)
-    if _NOT_AVAILABLE_WHOLE.match(text) or (_NOT_AVAILABLE.search(text) and not _has_figure(text)):
+    if _NOT_AVAILABLE.search(text) and not _has_figure(text):
         return Value(NOT_AVAILABLE)
-    if wants_names and _NEGATION.search(text):
-        return Value(AGENCIES, [])  # "The City does not receive ALPR data from other agencies": nobody
+    if wants_names:
+        # "The City does not receive ALPR data from other agencies": nobody. A count of agencies is no list.
+        return Value(AGENCIES, []) if _NEGATION.search(text) else Value(TEXT)
     yes_no = _YES_NO.match(text)
     if yes_no and (_ASKS_YES_NO.search(question) or len(text.split()) <= 3):
         return Value(YES_NO, yes_no.group(1).lower() == "yes")
@@ -111,10 +114,16 @@ def agency_names(text: str) -> list[str]:
         return list(dict.fromkeys(pieces))
     found = []
     for run in _NAME_RUN.findall(text):
-        run = re.sub(r"^The\s+", "", run).strip(" .")
-        if _ORG.search(run) and run.casefold() not in _GENERIC and (" " in run or run.isupper()):
-            found.append(run)
+        for name in _split_at_and(re.sub(r"^The\s+", "", run).strip(" .")):
+            if _ORG.search(name) and name.casefold() not in _GENERIC and (" " in name or name.isupper()):
+                found.append(name)
     return list(dict.fromkeys(found))
+
+
+def _split_at_and(run: str) -> list[str]:
+    """"Los Angeles Police Department and the California Highway Patrol" is two names; "Fish and Wildlife" one."""
+    parts = re.split(r"\s+and\s+(?:the\s+)?(?=[A-Z])", run)
+    return parts if len(parts) > 1 and all(_ORG.search(p) for p in parts) else [run]
 
 
 def _is_name(piece: str) -> bool:
@@ -123,7 +132,7 @@ def _is_name(piece: str) -> bool:
         return False
     capitalised = [w for w in words if w.lower() not in _SMALL_WORDS]
     return bool(capitalised) and all(w[0].isupper() or w[0].isdigit() for w in capitalised) and (
-        bool(_ORG.search(piece)) or piece.isupper() or len(words) > 1)
+        bool(_ORG.search(piece)) or (piece.isupper() and not _NOT_AVAILABLE_WHOLE.match(piece)))
 
 
 def _has_figure(text: str) -> bool:

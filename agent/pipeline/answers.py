@@ -86,7 +86,7 @@ def _main_blocks(found: list[Block], our_shapes: set[str]) -> list[Block]:
             merged.append(block)
         else:
             parent = merged[-1]
-            merged[-1] = Block(parent.id, f"{parent.text}\n{block.id}. {block.text}", parent.start)
+            merged[-1] = Block(parent.id, f"{parent.text}\n{block.marker} {block.text}", parent.start, parent.marker)
     return [b for b in merged if shape(b.id) == main]
 
 
@@ -125,9 +125,7 @@ def _from_table(items: Sequence[Item], text: str) -> dict[str, Found]:
     for row in rows:
         item = by_id[row.group("id").upper()]
         cells = [c.strip() for c in _CELL_SPLIT.split(row.group("cells")) if c.strip()]
-        if len(cells) > 1 and _restated([item], cells[0])[0] is not None:
-            cells = cells[1:]  # a column that repeats the question
-        answer = " ".join(cells)
+        answer = cells[-1] if cells else ""  # the answer column comes last, after the question's words
         if answer and item.id not in found:
             found[item.id] = Found(item.id, answer, TABLE)
     return found

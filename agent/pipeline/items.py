@@ -33,6 +33,7 @@ class Block:
     id: str
     text: str
     start: int  # offset of the marker line in the text
+    marker: str = ""  # the marker as written ("a.", "(3)")
 
 
 def shape(item_id: str) -> str:
@@ -47,7 +48,8 @@ def blocks(text: str) -> list[Block]:
     for index, match in enumerate(found):
         end = found[index + 1].start() if index + 1 < len(found) else len(text)
         body_start = match.start("rest") if match.group("rest") else match.end()
-        out.append(Block(match.group("id").upper(), text[body_start:end].strip("\n"), match.start()))
+        marker = text[match.start("id"):body_start].strip()
+        out.append(Block(match.group("id").upper(), text[body_start:end].strip("\n"), match.start(), marker))
     return out
 
 
