@@ -61,7 +61,7 @@ def campaign_answers(
     elif not matrix.items:
         out.print(plain(f"campaign {campaign_id}: its letter asks no numbered items, so there is no answer table"))
     else:
-        out.print(answers_view(matrix))
+        out.print(answers_view(matrix), soft_wrap=False)
 
 
 def _campaign(session: Session, campaign_id: int) -> Campaign:
