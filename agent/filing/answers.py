@@ -14,11 +14,9 @@ from sqlalchemy.orm import Session, selectinload
 from agent.db.models import Campaign, Event, Message, Request
 from agent.filing.campaigns import campaign_requests
 from agent.pipeline.answer_values import Value, normalise
-from agent.pipeline.answers import Found, find_answers
+from agent.pipeline.answers import ANSWER_LABELS, Found, find_answers
 from agent.pipeline.items import Item, letter_items
 
-# The replies that carry a decision: final letters, installments, no-records findings and denials (often partial).
-ANSWER_LABELS = ("final_records", "batch", "no_records", "denial")
 SET_EVENT = "answer_set"
 OPERATOR = "operator"
 

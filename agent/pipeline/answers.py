@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from agent.pipeline.items import Block, Item, blocks, shape
 
 NUMBERED, TABLE, PROSE, POSITION = "numbered", "table", "prose", "position"
+# The replies that carry a decision: final letters, installments, no-records findings and denials (often partial).
+ANSWER_LABELS = ("final_records", "batch", "no_records", "denial")
 # Share of the question's words an opening must repeat, in order, to count as the question restated.
 REPEAT_SHARE = 0.6
 _WORD = re.compile(r"[A-Za-z0-9]+")
