@@ -16,7 +16,7 @@ AGENCIES, NUMBER, BY_YEAR, NOT_AVAILABLE, YES_NO, TEXT = "agencies", "number", "
 _NOT_AVAILABLE = re.compile(
     r"\b(?:n/a|none|not\s+(?:accessible|available|applicable|known|tracked|kept|maintained|recorded|retained)"
     r"|unknown|unavailable|inaccessible|no\s+(?:such\s+)?(?:data|records?|information|responsive\s+records?)"
-    r"|unable\s+to\s+(?:access|locate|obtain|retrieve|provide)|(?:does|do)\s+not\s+(?:track|keep|maintain|collect|retain))\b",
+    r"|unable\s+to\s+(?:access|locate|obtain|retrieve|provide)|(?:does|do)\s+not\s+(?:track|keep|maintain|collect|retain|have\s+access)|no\s+access)\b",
     re.IGNORECASE,
 )
 _NOT_AVAILABLE_WHOLE = re.compile(r"^\W*(?:n/?a|none|nil|unknown|-+|—)\W*$", re.IGNORECASE)

@@ -22,15 +22,15 @@ ANSWER_LABELS = ("final_records", "batch", "no_records", "denial")
 REPEAT_SHARE = 0.6
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _LEAD = " \t\n;:,.)-–—\"'”’"
-_ID = r"[A-Z]?\d{1,2}"
+_ID = r"[A-Z]?\d{1,2}(?![,.]?\d)"  # "12,000" is a figure, not item 12
 _PROSE = re.compile(
-    rf"(?:\b(?:in\s+(?:response|reply|answer)\s+to|regarding|as\s+(?:to|for)|with\s+(?:respect|regard)\s+to|concerning"
+    rf"(?:\b(?:(?:in\s+)?(?:response|reply|answer)\s+to|regarding|as\s+(?:to|for)|with\s+(?:respect|regard)\s+to|concerning"
     rf"|for|re:?)\s+(?:your\s+)?(?:questions?|items?|requests?|parts?|nos?\.?|numbers?|#)|^[ \t]*(?:questions?|items?))"
     rf"\s*(?:no\.?\s*|number\s*|#\s*)?(?P<first>{_ID})\b(?P<rest>(?:\s*(?:-|–|through|thru|to|,|and|&)\s*{_ID}\b)*)"
     rf"\s*(?:above|below)?\s*[,:.\-–—]?",
     re.IGNORECASE | re.MULTILINE,
 )
-_TABLE_ROW = re.compile(rf"^[ \t]*(?P<id>{_ID})\.?(?:[ \t]{{2,}}|\t|[ \t]*\|[ \t]*)(?P<cells>\S.*?)[ \t|]*$", re.MULTILINE)
+_TABLE_ROW = re.compile(rf"^[ \t]*(?:\|[ \t]*)?(?P<id>{_ID})\.?(?:[ \t]{{2,}}|\t|[ \t]*\|[ \t]*)(?P<cells>\S.*?)[ \t|]*$", re.MULTILINE)
 _CELL_SPLIT = re.compile(r"[ \t]{2,}|\t|[ \t]*\|[ \t]*")
 MIN_TABLE_ROWS = 2
 

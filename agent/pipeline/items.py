@@ -13,8 +13,8 @@ from dataclasses import dataclass
 # `.`, `)` or `:`, or by a dash. Ids are short (at most a letter and two digits), so a year ("2019:") or a
 # time ("10:30") is never a marker; whitespace must follow, so "U.S." and "No.5" are not either.
 MARKER = re.compile(
-    r"^[ \t]*(?:[-*•][ \t]*)?(?:(?:item|question|request|no\.?|number|#)[ \t]*)?\(?"
-    r"(?P<id>[A-Za-z]?\d{1,2}|[A-Za-z])(?:[.):]|[ \t]+[-–—])(?:[ \t]+(?P<rest>\S[^\n]*))?[ \t]*$",
+    r"^[ \t]*(?:[-•][ \t]*|\*\*)?(?:(?:item|question|request|no\.?|number)[ \t]*)?(?:#[ \t]*)?\(?"
+    r"(?P<id>[A-Za-z]?\d{1,2}|[A-Za-z])(?:[.):]|[ \t]+[-–—])(?:\*\*)?(?:[ \t]+(?P<rest>\S[^\n]*))?[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 MIN_ITEMS = 2

@@ -122,3 +122,26 @@ def test_twenty_agencies_fill_the_matrix(
     assert carlsbad["A1"].message_id != carlsbad["A2"].message_id  # the installment, then the final letter's correction
     table = {c.item: c.how for c in matrix.cells if c.agency == "Beverly Hills Police Department" and c.answer}
     assert set(table.values()) == {"table"}
+
+
+@pytest.mark.parametrize(("reply", "expected"), [
+    ("Response to Item 1: We share ALPR data with the Riverside County Sheriff's Department.\n",
+     {"1": "Riverside County Sheriff's Department"}),
+    ("**1.** Riverside County Sheriff's Department\n**2.** None\n",
+     {"1": "Riverside County Sheriff's Department", "2": "not available"}),
+    ("(1) Riverside County Sheriff's Department\n(2) None\n(6) 12\n",
+     {"1": "Riverside County Sheriff's Department", "2": "not available", "6": "12"}),
+    ("Question #5 - 12,000\nQuestion #6 - 40\n", {"5": "12000", "6": "40"}),
+    ("| 5 | detections 2018 | 5,000 |\n| 6 | hits 2018 | 12 |\n", {"5": "5000", "6": "12"}),
+    ("1. The names of agencies and organizations with which the Agency shares ALPR data;\nPalm Springs Police Department\n"
+     "2. The names of agencies and organizations from which the Agency receives ALPR data;\nNone\n",
+     {"1": "Palm Springs Police Department", "2": "not available"}),
+    ("Items 5-10: The City does not have access to this data.\n", dict.fromkeys(["5", "6", "7", "8", "9", "10"], "not available")),
+    ("For question 7 we have 45,000 detections, and for question 9 we have 51,000.\n", {"7": "45000", "9": "51000"}),
+])
+def test_more_styles_against_the_seed_letter(reply: str, expected: dict[str, str]) -> None:
+    """Styles written after the 20-agency corpus passed, as a check on overfitting; fixed after their first run."""
+    ours = next(body for sender, body in _seed_letters() if sender == "Dave Maass")
+    items = {i.id: i for i in letter_items(ours)}
+    found = find_answers(tuple(items.values()), reply)
+    assert {k: normalise(f.answer, items[k].question).as_text() for k, f in found.items()} == expected
