@@ -16,6 +16,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agent.commands import answers
 from agent.commands._context import app_context, err, fail, out, row_id
 from agent.compose.render import TemplateError
 from agent.config import Settings
@@ -450,6 +451,9 @@ def campaign_followup(
     reasons = Counter(why for _, why in report.skipped)
     for why, count in reasons.most_common():
         out.print(plain(f"  {count} × {why}"), highlight=False)
+
+
+campaign_app.command("answers")(answers.campaign_answers)
 
 
 def register(app: typer.Typer) -> None:

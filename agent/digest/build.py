@@ -34,7 +34,11 @@ from agent.operators.clock import as_utc, day_start, local_date
 from agent.operators.queries import REVIEW_PRIORITY, effective_due, effective_due_sql
 from agent.operators.records import NOT_FROM_AGENCY, attachment_role
 from agent.operators.vocab import AGENCY_OWES, CLOSED_STATES, UNFILED_STATES, WAITING_ON_US, waiting_on_agency
+from agent.pipeline.answers import ANSWER_LABELS
+from agent.pipeline.items import letter_items
 from agent.pipeline.stage_data import LABELS
+
+ANSWER_SET_EVENT = "answer_set"  # agent.filing.answers.SET_EVENT: an operator's correction of one answer
 
 # Mail that is not the agency answering: it never counts towards a response time.
 NOT_AN_ANSWER = frozenset({"auto_reply", "bounce"})
@@ -301,8 +305,35 @@ def _campaigns(
     if not active:
         return ()
     counts = _bucket_counts(session, active, until)
+    answered = _new_answers(session, msgs, by_id, start, end)
     names = session.execute(select(Campaign.id, Campaign.name).where(Campaign.id.in_(active)).order_by(Campaign.id))
-    return tuple(CampaignProgress(cid, name, **counts[cid]) for cid, name in names)
+    return tuple(CampaignProgress(cid, name, **counts[cid], new_answers=answered.get(cid, 0)) for cid, name in names)
+
+
+def _new_answers(
+    session: Session, msgs: list[Message], by_id: dict[int, RequestFacts], start: dt.datetime, end: dt.datetime,
+) -> dict[int, int]:
+    """Per campaign whose letter asks numbered items: how many of its requests got answers (or a hand
+    correction) this week, so the digest can point at `agent campaign answers`."""
+    requests: dict[int, set[int]] = defaultdict(set)
+    for m in msgs:
+        facts = by_id.get(m.request_id) if m.request_id else None
+        if facts is not None and facts.campaign_id is not None and m.label in ANSWER_LABELS:
+            requests[facts.campaign_id].add(facts.id)
+    corrected = session.execute(
+        select(Request.campaign_id, Request.id).join(Event, Event.request_id == Request.id)
+        .where(Event.kind == ANSWER_SET_EVENT, Event.created_at >= start, Event.created_at < end,
+               Request.campaign_id.is_not(None))
+    )
+    for cid, rid in corrected:
+        if cid is not None:
+            requests[cid].add(rid)
+    out = {}
+    for cid, ids in requests.items():
+        body = session.scalar(select(Request.body).where(Request.campaign_id == cid).order_by(Request.id).limit(1))
+        if letter_items(body or ""):
+            out[cid] = len(ids)
+    return out
 
 
 def _bucket_counts(session: Session, campaigns: Iterable[int], until: dt.date) -> dict[int, dict[str, int]]:

@@ -71,6 +71,7 @@ class CampaignProgress:
     overdue: int
     needs_us: int
     not_filed: int
+    new_answers: int = 0  # agencies whose answers to the letter's items came (or were corrected) this week
 
     @property
     def total(self) -> int:
