@@ -216,6 +216,8 @@ class ScheduleSettings(_Section):
     poll_seconds: Annotated[float, Field(gt=0)] = 60
     outbox_seconds: Annotated[float, Field(gt=0)] = 30
     deadline_scan_seconds: Annotated[float, Field(gt=0)] = 3600
+    # The OCR job (scans attached to replies); a poll that leaves scans waiting also brings it forward.
+    ocr_seconds: Annotated[float, Field(gt=0)] = 300
     digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     digest_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "08:00"
 

@@ -20,6 +20,7 @@ from agent.pipeline.autoapply import (
     Thresholds,
     decide,
 )
+from agent.pipeline.attachment_kinds import letter_unread
 from agent.pipeline.classify import ClassifyRules, Decision, Features, classify, load_classify_rules, prepare_text
 from agent.pipeline.clean import CleanRules, clean, load_clean_rules
 from agent.pipeline.correction_memory import CorrectionMemory, template_text
@@ -105,8 +106,11 @@ def _cover_note_unread(msg: ParsedMessage, body: str) -> bool:
     """A short note that hands the answer to an attachment we could not read ("please see the attached letter")."""
     if msg.attachment_text.strip() or len(body.split()) > COVER_NOTE_WORDS:
         return False
-    documents = any(a.content_type.startswith(_DOCUMENT_TYPES) for a in msg.attachments)
-    return documents or _POINTS_AT_ATTACHMENT.search(body) is not None
+    if any(letter_unread(a, _DOCUMENT_TYPES) for a in msg.attachments):
+        return True
+    if msg.attachments and all(a.method for a in msg.attachments):
+        return False  # every file was read and none is a letter: the files (records) are the answer
+    return _POINTS_AT_ATTACHMENT.search(body) is not None
 
 
 def _understand(
