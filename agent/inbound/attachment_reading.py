@@ -23,8 +23,7 @@ from agent.documents.reading import DocumentReading, limits_from, read_document
 from agent.documents.sniff import IMAGES
 from agent.mail import limits
 from agent.pipeline.attachment_kinds import LETTER_METHODS
-from agent.pipeline.autoapply import UNREAD_COVER_NOTE
-from agent.pipeline.stage_data import AttachmentInfo, ParsedMessage, Understanding
+from agent.pipeline.stage_data import AttachmentInfo, ParsedMessage
 
 OCR_PENDING = "ocr_pending"
 # Prefix of the error the OCR job records: such a failure is final (re-reading would only queue it again).
@@ -140,13 +139,21 @@ def failed_files(parsed: ParsedMessage, readings: Readings) -> list[str]:
     ]
 
 
-def flag_unread_letter(
-    session: Session, message: Message, request_id: int, failures: Sequence[str], understanding: Understanding | None
-) -> None:
-    """A review item when the letter is probably in a file we could not read: the body is only a cover note.
+def flag_unread_letter(session: Session, message: Message, failures: Sequence[str]) -> None:
+    """Say why a person must read this reply when its letter is in a file that failed to read.
 
-    With a real body the reply was read from it, and the failure stays on the attachment (agent thread shows it)."""
-    if not failures or understanding is None or UNREAD_COVER_NOTE not in understanding.rules:
+    A cover note whose letter could not be read is never applied by itself (agent.pipeline.autoapply), so
+    applying it has just opened a review item; that item becomes "attachment_failed" and names the files
+    and why they failed. With a real body the reply was read from it, and the failure stays on the attachment
+    (`agent thread` shows it)."""
+    if not failures:
         return
-    reason = "the attached letter could not be read (" + "; ".join(failures)[:1500] + "); open it by hand"
-    session.add(ReviewItem(kind=FAILED_ITEM, request_id=request_id, message_row_id=message.id, reason=reason))
+    opened = [i for i in session.new if isinstance(i, ReviewItem)] + list(
+        session.scalars(select(ReviewItem).where(ReviewItem.message_row_id == message.id, ReviewItem.state == "open"))
+    )
+    for item in opened:
+        if item.message_row_id == message.id and item.kind == "low_confidence":
+            item.kind = FAILED_ITEM
+            item.reason = limits.storable(
+                f"the attached letter could not be read ({'; '.join(failures)}); open it by hand. {item.reason}", 2000
+            )

@@ -117,10 +117,6 @@ def _process_message(session: Session, message_row: Message, raw: bytes, ctx: In
         message_row.status = "awaiting_ocr"
     else:
         message_row.status = "processed"
-        if apply_effects and understanding is not None:
-            attachment_reading.flag_unread_letter(
-                session, message_row, request.id, attachment_reading.failed_files(parsed, readings), understanding
-            )
         if apply_effects and (understanding is not None or parsed.kind != "reply"):
             apply_message(
                 session,
@@ -135,6 +131,7 @@ def _process_message(session: Session, message_row: Message, raw: bytes, ctx: In
                 bounce_proof=proof_for(session, parsed, request.id, ctx.settings) if parsed.kind == "bounce" else "",
                 closing_threshold=ctx.settings.classify.closing_threshold,
             )
+            attachment_reading.flag_unread_letter(session, message_row, attachment_reading.failed_files(parsed, readings))
     message_row.error = None
     message_row.processed_at = now
     if lone:

@@ -17,6 +17,7 @@ from agent.pipeline.autoapply import (
     DEFAULT_CLOSING_THRESHOLD,
     DEFAULT_REVIEW_THRESHOLD,
     UNREAD_COVER_NOTE,
+    UNREAD_LETTER,
     Thresholds,
     decide,
 )
@@ -142,6 +143,8 @@ def _understand(
         fired += (amounts.REFUSED_RULE,)  # a figure too large to be a fee: not stored as one, but said
     if _cover_note_unread(msg, body):
         fired += (UNREAD_COVER_NOTE,)
+        if any(a.method and letter_unread(a, _DOCUMENT_TYPES) for a in msg.attachments):
+            fired += (UNREAD_LETTER,)  # whatever the note seems to say, a person reads the letter
         if decision.label in CLOSING_LABELS:
             # "Please see the attached" read as an outcome: the outcome is in a letter we could not read (a denial,
             # an installment, a fee?), so this reading is a guess. A note that names its act ("first batch
@@ -149,7 +152,7 @@ def _understand(
             decision = dataclasses.replace(decision, confidence=min(decision.confidence, COVER_NOTE_CONFIDENCE))
     if decision.confidence < thresholds.review:
         fired += ("review.low_confidence",)
-    elif not decide(Understanding(decision.label, decision.confidence, fired, ""), thresholds).auto:
+    elif UNREAD_LETTER not in fired and not decide(Understanding(decision.label, decision.confidence, fired, ""), thresholds).auto:
         fired += ("review.closing",)
     return Understanding(
         label=decision.label,

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from agent.cli import app
 from agent.config import AttachmentSettings, Settings
-from agent.db.models import Attachment, Message, Request, ReviewItem
+from agent.db.models import Attachment, Event, Message, Request, ReviewItem
 from agent.inbound.ocr_job import run_ocr
 from agent.inbound.poll import PollReport, poll_once
 from agent.inbound.reprocess import reprocess, select_rows
@@ -94,6 +94,10 @@ class Env:
             assert request is not None
             return request.state
 
+    def events(self, message_row_id: int) -> list[str]:
+        with self.sessions() as s:
+            return list(s.scalars(select(Event.kind).where(Event.message_row_id == message_row_id)))
+
     def items(self, kind: str) -> list[ReviewItem]:
         with self.sessions() as s:
             return list(s.scalars(select(ReviewItem).where(ReviewItem.kind == kind)))
@@ -151,7 +155,7 @@ def test_a_scanned_letter_waits_for_the_ocr_job_then_decides(lite: Env, kind: st
     (row,) = lite.messages()
     # Waiting, visibly, and the request untouched until the letter's words are known.
     assert (row.status, row.label) == ("awaiting_ocr", None)
-    assert lite.request_state() == "sent"
+    assert lite.request_state() == "sent" and not lite.events(row.id)
     assert [a.method for a in lite.attachments()] == ["ocr_pending"]
 
     done = run_ocr(lite.settings, lite.sessions)
@@ -162,7 +166,7 @@ def test_a_scanned_letter_waits_for_the_ocr_job_then_decides(lite: Env, kind: st
     assert (row.label, row.facts["expected_date"]) == (label, date), row.rule_hits
     (file,) = lite.attachments()
     assert file.method == "ocr" and file.text_chars > 100
-    assert lite.request_state() != "sent" or label in ("clarification", "fee")  # applied now
+    assert lite.events(row.id)  # applied now
 
 
 def test_a_failed_ocr_is_recorded_and_the_message_read_from_its_body(lite: Env, monkeypatch: pytest.MonkeyPatch) -> None:
