@@ -279,3 +279,73 @@ def test_classify_reports_attachments_and_reads_the_letter(tmp_path: Path) -> No
         ("scan.pdf", "application/pdf", "application/pdf", "ocr"),  # OCR inline for one file by hand
     ]
     assert files[0]["text_chars"] > 200 and files[1]["text_chars"] == 0 and files[2]["text_chars"] > 10
+
+
+async def test_the_daemon_shows_a_reply_awaiting_ocr_and_one_ocr_run_settles_it(tmp_path: Path, sqlite_url: str) -> None:
+    """Through the daemon's own jobs and the operator commands: poll, the reply waits visibly, one OCR run."""
+    from agent.config import load_settings
+    from agent.daemon.run import build_jobs
+    from agent.db import migrate
+    from support.configs import write_config
+
+    config = write_config(
+        tmp_path, sqlite_url, attachments={"path": "attachments"}, archive={"path": "mailbox"},
+        inbox={"backend": "maildir", "maildir": "inbox"},
+    )
+    settings = load_settings(config)
+    jobs = build_jobs(settings, worker_id="w1")
+    migrate.upgrade(jobs.engine)
+    asked: list[str] = []
+    jobs.nudge = asked.append
+    try:
+        world = seed_world(jobs.sessions)
+        for sub in ("new", "cur", "tmp"):
+            (tmp_path / "inbox" / sub).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "inbox" / "new" / "1.scan").write_bytes(attached("extension_new_date", "scan"))
+        polled = await jobs.poll()
+        assert polled is not None and polled["awaiting_ocr"] == 1 and asked == ["ocr"]  # the OCR job brought forward
+
+        def cli(*args: str):  # type: ignore[no-untyped-def]
+            return CliRunner().invoke(app, ["--config", str(config), *args], env={"COLUMNS": "200"})
+
+        thread = cli("thread", "RA-2025-0001")
+        assert thread.exit_code == 0 and "awaiting OCR" in thread.output and "waiting for OCR" in thread.output
+        health = json.loads(cli("status", "--json").stdout)
+        assert health["queues"]["awaiting_ocr"] == 1
+        with jobs.sessions() as s:
+            row_id = s.scalars(select(Message.id)).one()
+        explained = json.loads(cli("explain", str(row_id), "--json").stdout)
+        assert (explained["status"], explained["label"]) == ("awaiting_ocr", None)
+
+        done = await jobs.ocr()
+        assert done is not None and (done["read"], done["messages"], done["left"]) == (1, 1, 0)
+        with jobs.sessions() as s:
+            row = s.get(Message, row_id)
+            request = s.get(Request, world.r_bh)
+            assert row is not None and request is not None
+            assert (row.status, row.label, row.facts["expected_date"]) == ("processed", "extension", "2025-04-18")
+            assert request.state == "extended" and request.extended_due == dt.date(2025, 4, 18)
+        assert json.loads(cli("status", "--json").stdout)["queues"]["awaiting_ocr"] == 0
+        assert "awaiting OCR" not in cli("thread", "RA-2025-0001").output
+        assert jobs.counters["ocrs"] == 1
+    finally:
+        jobs.close()
+        jobs.engine.dispose()
+
+
+@pytest.mark.reading_worker
+def test_letters_are_read_the_same_with_the_reading_worker(lite: Env) -> None:
+    """`[limits] worker = true`: parse and understand run in the budgeted worker, each file in its own child."""
+    from agent.config import LimitsSettings
+    from agent.inbound import worker
+
+    lite.settings = lite.settings.model_copy(update={"limits": LimitsSettings(worker=True)})
+    lite.deliver(attached("acknowledgment", "pdf"))
+    lite.deliver(letter_mail(COVER_NOTE, [(letters.zip_bomb(), DOCX, "letter.docx")], n=7))
+    report = lite.poll()
+    assert (report.matched, report.quarantined) == (2, 0)
+    ack, bomb = lite.messages()
+    assert (ack.status, ack.label) == ("processed", "acknowledgment")
+    assert bomb.status == "processed" and "attachment.letter_unread" in bomb.rule_hits
+    assert [a.method for a in lite.attachments()] == ["text", "failed"]
+    assert worker._current is not None and worker._current.starts >= 1  # really read in the worker
