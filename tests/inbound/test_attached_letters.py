@@ -349,3 +349,12 @@ def test_letters_are_read_the_same_with_the_reading_worker(lite: Env) -> None:
     assert bomb.status == "processed" and "attachment.letter_unread" in bomb.rule_hits
     assert [a.method for a in lite.attachments()] == ["text", "failed"]
     assert worker._current is not None and worker._current.starts >= 1  # really read in the worker
+
+
+def test_the_link_inside_the_attached_letter_is_a_fact_of_the_reply(lite: Env) -> None:
+    """The Beverly Hills seed: "the records link is in the attached letter"; the letter's link is found there."""
+    lite.deliver(letter_mail(letters.SEED_COVER_NOTE, [(letters.pdf_with_text(letters.SEED_LINK_LETTER), PDF, "Letter.pdf")]))
+    lite.poll()
+    (row,) = lite.messages()
+    assert letters.SEED_LINK_URL in row.facts["links"]
+    assert "CRM-25-191" in row.facts["tracking_numbers"] and row.label == "batch"
