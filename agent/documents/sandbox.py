@@ -18,8 +18,11 @@ from typing import BinaryIO
 
 from agent.child_process import child_env, readable, receive_bytes, send
 from agent.documents.reading import DocumentReading, ReadingLimits, failed
+from agent.documents.sandbox_child import OUT_OF_MEMORY
 from agent.documents.sniff import sniff
 
+# The child's module: `python -m CHILD_MODULE OUT_FD` (tests point it at a hungrier reader).
+CHILD_MODULE = "agent.documents.sandbox_child"
 # The interpreter's start and the imports are not the file's time; they get this long on their own.
 START_SECONDS = 30.0
 # A child that ends within this much of its CPU limit is reported as out of time, not as a crash.
@@ -47,7 +50,7 @@ def _run(
     answers_read, answers_write = os.pipe()
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "agent.documents.sandbox_child", str(answers_write)],
+            [sys.executable, "-m", CHILD_MODULE, str(answers_write)],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             pass_fds=(answers_write,),
@@ -94,7 +97,7 @@ def _converse(
         code = process.wait(timeout=5)
         return failed(kind, _death(code, time.monotonic() - started, seconds, limits))
     return DocumentReading(
-        sniffed_type=str(answer["sniffed_type"]),
+        sniffed_type=kind,
         method=str(answer["method"]),
         text=str(answer["text"])[: limits.max_text_chars],
         pages=None if answer["pages"] is None else int(answer["pages"]),
@@ -105,6 +108,8 @@ def _converse(
 def _death(code: int, took: float, seconds: float, limits: ReadingLimits) -> str:
     if code == -signal.SIGXCPU or (code in _SIGXCPU_CODES and took >= seconds * 0.8):
         return f"timeout: reading used over {seconds:g} s of CPU"
+    if code == OUT_OF_MEMORY:
+        return f"memory: the file needs more than {limits.memory_mb} MB"
     if code in (-signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS):
         return f"memory or crash: the reader died (signal {-code}) within {limits.memory_mb} MB"
     return f"crash: the reader exited with code {code}"
