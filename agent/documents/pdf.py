@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pypdfium2 as pdfium
-from PIL import Image
+
+if TYPE_CHECKING:  # Pillow is loaded only when a page is rendered for OCR
+    from PIL import Image
 
 # PDFium's FPDF_ERR_PASSWORD: the file needs a password we do not have.
 _ERR_PASSWORD = 4

@@ -1,7 +1,8 @@
 """The sandbox's child: `python -m agent.documents.sandbox_child OUT_FD`, one file on stdin, one answer on OUT_FD.
 
-It imports only the reader it needs (lazily, by the file's type), caps itself before it touches the file,
-and answers in JSON.
+It loads the PDF reader before it says "ready" (it usually waits as the sandbox's spare, so that costs no
+file any time); other readers are imported when a file of their type comes. It caps itself before it touches
+the file, and answers in JSON.
 """
 
 from __future__ import annotations
@@ -31,13 +32,15 @@ def apply_limits(limits: ReadingLimits, *, ocr: bool) -> None:
 def main(argv: list[str], reader: Callable[..., DocumentReading] | None = None) -> int:
     """`reader` is read_here; tests pass a hungrier one to see the limits hold."""
     sys.stdout = sys.stderr  # the channel is the answer pipe; anything printed goes to stderr
+    if reader is None:
+        # Loaded before "ready", while the child waits as the spare: PDF is what agencies send most.
+        import agent.documents.pdf_reading  # noqa: F401
+        from agent.documents.reading import read_here
+
+        reader = read_here
     with os.fdopen(int(argv[0]), "wb") as answers:
         send_bytes(answers, b"ready")
         payload, filename, declared_type, ocr, limits = receive(sys.stdin.buffer)
-        if reader is None:
-            from agent.documents.reading import read_here
-
-            reader = read_here
         apply_limits(limits, ocr=ocr)
         try:
             answer: dict[str, Any] = dataclasses.asdict(

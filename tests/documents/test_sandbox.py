@@ -106,3 +106,34 @@ def _alive(pid: int) -> bool:
             return stat.read().split(") ", 1)[1][0] != "Z"
     except OSError:
         return False
+
+
+def _our_children() -> set[int]:
+    """Live processes whose parent is this one (from /proc)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                    fields = stat.read().split(") ", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid() and fields[0] != "Z":
+                found.add(int(entry))
+    return found
+
+
+def test_spare_child_serves_one_file_and_nothing_is_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox.close()
+    before = _our_children()
+    first = _read(b"Please see the attached letter.", "note.txt")
+    spare = sandbox._spare
+    assert first.text == "Please see the attached letter." and spare is not None
+    second = _read(letters.malformed_pdf())
+    assert second.method == "failed"
+    assert spare.process.poll() is not None  # the spare read the second file and is gone
+    assert sandbox._spare is not None and sandbox._spare is not spare
+    sandbox.close()
+    monkeypatch.setattr(sandbox, "KEEP_SPARE", False)
+    _read(letters.zip_bomb())
+    assert _our_children() == before
