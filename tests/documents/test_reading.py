@@ -144,3 +144,42 @@ def test_limits_from_settings() -> None:
     assert dataclasses.replace(limits, seconds=20, memory_mb=500, ocr_pages=20, ocr_seconds=180) == ReadingLimits()
     assert limits_from(AttachmentSettings()) == ReadingLimits()
     assert AttachmentSettings().read and AttachmentSettings().ocr
+
+
+def _odf(mimetype: str, body: str) -> bytes:
+    import io
+    import zipfile
+
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"><office:body>'
+        f"{body}</office:body></office:document-content>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", mimetype)
+        archive.writestr("content.xml", content)
+    return out.getvalue()
+
+
+def test_odf_text_and_spreadsheet() -> None:
+    odt = _odf(sniff.ODT, "<office:text><text:h>Notice</text:h><text:p>Your request is <text:span>denied</text:span>."
+                          "</text:p></office:text>")
+    reading = _read(odt, "letter.odt")
+    assert (reading.sniffed_type, reading.method, reading.text) == (sniff.ODT, "docx", "Notice\nYour request is denied.")
+    ods = _odf(sniff.ODS, '<office:spreadsheet><table:table table:name="A"/><table:table table:name="B"/>'
+                          "</office:spreadsheet>")
+    assert (_read(ods).method, _read(ods).pages) == ("records", 2)
+
+
+def test_zip_guard_reads_only_the_directory() -> None:
+    """Under the total, but one member inflating a thousandfold: refused before anything is inflated."""
+    small_bomb = letters.zip_bomb(20)
+    reading = _read(small_bomb, limits=ReadingLimits(max_unzipped_bytes=50_000_000))
+    assert reading.method == "failed" and reading.error.startswith("zip bomb: a member inflates")
+    workbook = letters.xlsx(letters.SPREADSHEET_ROWS)
+    refused = _read(workbook, limits=ReadingLimits(max_unzipped_bytes=1000))
+    assert (refused.sniffed_type, refused.method) == (sniff.XLSX, "failed")
+    assert refused.error.startswith("zip bomb: inflates to")
