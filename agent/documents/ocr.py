@@ -16,7 +16,7 @@ from PIL import Image
 from agent.documents import sniff as kinds
 from agent.documents.reading import DocumentReading, ReadingError, ReadingLimits
 
-DPI = 250
+DPI = 200
 # A larger picture is refused before decoding (Pillow's own bomb check is twice its default of ~89 Mpx).
 MAX_PIXELS = 60_000_000
 LANGUAGE = "eng"

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pypdfium2 as pdfium
-from PIL import Image
+
+if TYPE_CHECKING:  # Pillow is loaded only when a page is rendered for OCR
+    from PIL import Image
 
 # PDFium's FPDF_ERR_PASSWORD: the file needs a password we do not have.
 _ERR_PASSWORD = 4
+# A page rendered for OCR is scaled down to at most this many pixels (a page may declare itself 5 m wide).
+MAX_RENDER_PIXELS = 40_000_000
 # Fewer non-space characters than this on an average page means the words are in pictures (a scan).
 SPARSE_CHARS_PER_PAGE = 20
 
@@ -76,7 +81,9 @@ def page_images(payload: bytes, *, max_pages: int, dpi: int = 250) -> Iterator[I
         for index in range(min(len(document), max_pages)):
             page = document[index]
             try:
-                bitmap = page.render(scale=dpi / 72, grayscale=True)
+                width, height = page.get_size()
+                scale = min(dpi / 72, (MAX_RENDER_PIXELS / max(width * height, 1.0)) ** 0.5)
+                bitmap = page.render(scale=scale, grayscale=True)
                 image = bitmap.to_pil()
                 bitmap.close()
             finally:

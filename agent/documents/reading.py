@@ -15,8 +15,12 @@ A reading cut short by a cap keeps what it read, and says so in `error` starting
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agent.documents import sniff as kinds
+
+if TYPE_CHECKING:  # the sandbox child imports this module: no pydantic at run time
+    from agent.config import AttachmentSettings
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,16 @@ class DocumentReading:
     text: str = ""  # letter text; "" for records/none/failed/ocr_pending
     pages: int | None = None  # see the module docstring for what is counted
     error: str = ""  # one line: why it failed (timeout, memory, encrypted, malformed, zip bomb) or "capped: ..."
+
+
+def limits_from(settings: AttachmentSettings) -> ReadingLimits:
+    """The [attachments] section's reading limits; the rest keep their defaults."""
+    return ReadingLimits(
+        seconds=settings.read_seconds,
+        memory_mb=settings.read_memory_mb,
+        ocr_pages=settings.ocr_pages,
+        ocr_seconds=settings.ocr_seconds,
+    )
 
 
 class ReadingError(Exception):
@@ -64,7 +78,7 @@ def read_here(
     except ReadingError as exc:
         return failed(kind, str(exc))
     except MemoryError:
-        return failed(kind, "memory: the file needs more than the memory limit")
+        return failed(kind, f"memory: the file needs more than {limits.memory_mb} MB")
     except Exception as exc:  # noqa: BLE001 - a parser's surprise on a bad file is that file's failure
         return failed(kind, f"malformed: {type(exc).__name__}: {exc}")
 

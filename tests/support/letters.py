@@ -12,6 +12,7 @@ import functools
 import io
 import textwrap
 import zipfile
+import zlib
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -181,7 +182,7 @@ def pdf_with_text(text: str, *, pages: int = 1) -> bytes:
     return _reportlab_pdf([text] * pages)
 
 
-def many_pages_pdf(pages: int, *, text: str = "Page of the records.") -> bytes:
+def many_pages_pdf(pages: int, *, text: str = "Page of the records released under the request, number") -> bytes:
     """A long PDF made cheaply (one short line a page)."""
     return _reportlab_pdf([f"{text} {n + 1}" for n in range(pages)])
 
@@ -280,8 +281,8 @@ def csv(rows: list[list[str | int]]) -> bytes:
 
 
 @functools.lru_cache(maxsize=1)
-def zip_bomb(unzipped_mb: int = 200) -> bytes:
-    """A DOCX-shaped zip whose document part inflates to `unzipped_mb` MB of zeros (about 200 KB on the wire)."""
+def zip_bomb(unzipped_mb: int = 100) -> bytes:
+    """A DOCX-shaped zip whose document part inflates to `unzipped_mb` MB of zeros (about 100 KB on the wire)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
@@ -295,3 +296,32 @@ def zip_bomb(unzipped_mb: int = 200) -> bytes:
 def malformed_pdf() -> bytes:
     """Starts like a PDF, then nothing a parser can use: no xref, a truncated object, binary noise."""
     return b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R\n" + bytes(range(256)) * 8 + b"\nstream\n\x00\x01"
+
+
+def many_pages_scan(pages: int) -> bytes:
+    """A long image-only PDF made cheaply: every page shows the same small picture of a line of text.
+
+    Written by hand (one image object shared by all pages), since Pillow would encode the picture per page."""
+    picture = Image.new("L", (425, 550), 255)
+    ImageDraw.Draw(picture).text((40, 40), "Scanned records page", fill=0, font=ImageFont.load_default(size=24))
+    pixels = zlib.compress(picture.tobytes())
+    objects: list[bytes] = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % (5 + n) for n in range(pages)) + b"] /Count %d >>" % pages,
+        b"<< /Type /XObject /Subtype /Image /Width 425 /Height 550 /ColorSpace /DeviceGray /BitsPerComponent 8"
+        b" /Filter /FlateDecode /Length %d >>\nstream\n" % len(pixels) + pixels + b"\nendstream",
+        b"<< /Length 32 >>\nstream\nq 612 0 0 792 0 0 cm /Im0 Do Q\nendstream",
+    ]
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /Im0 3 0 R >> >> /Contents 4 0 R >>"
+    objects.extend([page] * pages)
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
