@@ -179,6 +179,9 @@ class Jobs:
         run_ocr = stage("agent.inbound.ocr_job", "run_ocr")
         if run_ocr is None:
             return self._missing("ocr", "agent.inbound.ocr_job")
+        if not self.lock.held:
+            # Only the daemon that reads the inbox reads its scans (one OCR of each file, never two at once).
+            return {"skipped": "this daemon does not hold the inbox lock"}
         return report_dict(run_ocr(self.settings, self.sessions, rules=self.rules.current, now=self.clock, stopping=self.stopping))
 
     def _digest_sync(self) -> dict[str, Any] | None:

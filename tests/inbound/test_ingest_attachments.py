@@ -168,6 +168,18 @@ def test_a_scanned_letter_waits_for_the_ocr_job_then_decides(lite: Env, kind: st
     assert lite.events(row.id)  # applied now
 
 
+def test_the_ocr_job_on_sqlite_and_postgresql(tmp_path: Path, sessions: sessionmaker[Session], db_url: str) -> None:
+    """The paths where the databases could differ: the waiting query, the short OCR transaction, the re-read."""
+    env = Env(tmp_path, sessions, db_url)
+    env.deliver(attached("denial", "scan"))
+    env.deliver(attached("acknowledgment", "pdf"))
+    assert env.poll().awaiting_ocr == 1
+    assert [m.status for m in env.messages()] == ["awaiting_ocr", "processed"]
+    assert run_ocr(env.settings, env.sessions).messages == 1
+    assert [(m.status, m.label) for m in env.messages()] == [("processed", "denial"), ("processed", "acknowledgment")]
+    assert run_ocr(env.settings, env.sessions) == run_ocr(env.settings, env.sessions)  # nothing left: a no-op
+
+
 def test_a_failed_ocr_is_recorded_and_the_message_read_from_its_body(lite: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     from agent.documents.reading import DocumentReading
     from agent.inbound import ocr_job
