@@ -1,4 +1,4 @@
-"""The bodies of the four scheduled jobs: each calls one stage's entry point, then publishes what happened."""
+"""The bodies of the scheduled jobs: each calls one stage's entry point, then publishes what happened."""
 
 from __future__ import annotations
 
