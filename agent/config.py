@@ -94,6 +94,13 @@ class ArchiveSettings(_Section):
 class AttachmentSettings(_Section):
     path: Path = Path("attachments")
     max_bytes: Annotated[int, Field(gt=0)] = 25 * 1024 * 1024
+    # Reading attached letters (agent.documents): in a child process held to these limits per file.
+    read: bool = True
+    ocr: bool = True  # scans and image-only PDFs; off, they stay "ocr_pending"
+    read_seconds: Annotated[float, Field(gt=0)] = 20.0
+    read_memory_mb: Annotated[int, Field(ge=100)] = 500
+    ocr_pages: Annotated[int, Field(ge=1)] = 20
+    ocr_seconds: Annotated[float, Field(gt=0)] = 180.0
 
 
 class ImapSettings(_Section):
@@ -216,6 +223,8 @@ class ScheduleSettings(_Section):
     poll_seconds: Annotated[float, Field(gt=0)] = 60
     outbox_seconds: Annotated[float, Field(gt=0)] = 30
     deadline_scan_seconds: Annotated[float, Field(gt=0)] = 3600
+    # The OCR job (scans attached to replies); a poll that leaves scans waiting also brings it forward.
+    ocr_seconds: Annotated[float, Field(gt=0)] = 300
     digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     digest_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "08:00"
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.table import Table
 
 from agent.commands._context import EXIT_FAILURE, app_context, fail, out
+from agent.config import AttachmentSettings
 from agent.pipeline.autoapply import Thresholds, decide
 from agent.pipeline.evaluation import (
     corpus_label,
@@ -21,8 +22,30 @@ from agent.pipeline.evaluation import (
     understand_row,
 )
 from agent.pipeline.rules import RulesError
-from agent.pipeline.stage_data import ThreadContext, Understanding
+from agent.pipeline.stage_data import ParsedMessage, ThreadContext, Understanding
 from agent.pipeline.understand import UnderstandRules, load_understand_rules, understand
+
+if TYPE_CHECKING:
+    from agent.inbound.attachment_reading import Readings
+
+def _attachment_settings(ctx: typer.Context) -> AttachmentSettings:
+    context = app_context(ctx)
+    return context.settings().attachments if context.config_path.is_file() else AttachmentSettings()
+
+
+def _attachments_json(parsed: ParsedMessage, readings: Readings) -> list[dict[str, Any]]:
+    """The contract's fields per attachment; "none" also for a file over the size cap or with reading off."""
+    return [
+        {
+            "filename": info.filename,
+            "content_type": info.content_type,
+            "sniffed_type": reading.sniffed_type if reading is not None else "",
+            "text_chars": len(reading.text) if reading is not None else 0,
+            "method": reading.method if reading is not None else "none",
+        }
+        for info, reading in zip(parsed.attachments, readings)
+    ]
+
 
 def _setup(ctx: typer.Context) -> tuple[UnderstandRules, Thresholds]:
     context = app_context(ctx)
@@ -92,10 +115,18 @@ def register(app: typer.Typer) -> None:
             parsed = parse(raw)
         except ParseError as exc:
             fail(f"{file}: cannot parse: {exc}", EXIT_FAILURE)
+        from agent.inbound.attachment_reading import for_understanding, read_attachments
+
+        # One file by hand: scans are OCRed now rather than left for the daemon's OCR job.
+        readings = read_attachments(parsed, _attachment_settings(ctx), ocr=True)
         result = understand(
-            parsed, ThreadContext(), rules, review_threshold=thresholds.review, closing_threshold=thresholds.closing
+            for_understanding(parsed, readings), ThreadContext(), rules, review_threshold=thresholds.review,
+            closing_threshold=thresholds.closing,
         )
-        print(json.dumps({**_full_json(result), "auto": decide(result, thresholds).auto}, ensure_ascii=False, indent=2))
+        print(json.dumps(
+            {**_full_json(result), "auto": decide(result, thresholds).auto, "attachments": _attachments_json(parsed, readings)},
+            ensure_ascii=False, indent=2,
+        ))
 
     @app.command("eval")
     def eval_command(

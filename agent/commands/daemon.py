@@ -14,7 +14,7 @@ from agent.config import ConfigError, check_secrets
 
 def run(
     ctx: typer.Context,
-    once: bool = typer.Option(False, "--once", help="One pass (poll, scan deadlines, send) and exit."),
+    once: bool = typer.Option(False, "--once", help="One pass (poll, OCR of waiting scans, scan deadlines, send) and exit."),
     worker_id: Optional[str] = typer.Option(
         None,
         "--worker-id",

@@ -42,6 +42,8 @@ def _human(report: PollReport) -> str:
     parts.append(f"{report.matched} matched to a request, {report.orphaned} waiting in the orphan queue")
     if report.quarantined:
         parts.append(f"{report.quarantined} quarantined (see `agent review`)")
+    if report.awaiting_ocr:
+        parts.append(f"{report.awaiting_ocr} waiting for OCR of an attached scan (the daemon's OCR job, or `agent run --once`)")
     return "; ".join(parts)
 
 

@@ -1,4 +1,4 @@
-"""The bodies of the four scheduled jobs: each calls one stage's entry point, then publishes what happened."""
+"""The bodies of the scheduled jobs: each calls one stage's entry point, then publishes what happened."""
 
 from __future__ import annotations
 
@@ -100,12 +100,21 @@ class Jobs:
         self.stopping = threading.Event()
         self._running_ids: set[str] = set()
         self._again: set[str] = set()
-        self.counters: dict[str, int] = {"polls": 0, "sends": 0, "scans": 0, "digests": 0, "errors": 0}
+        self.counters: dict[str, int] = {"polls": 0, "sends": 0, "scans": 0, "digests": 0, "ocrs": 0, "errors": 0}
 
     # -- the four jobs ------------------------------------------------------------------------
 
     async def poll(self) -> dict[str, Any] | None:
-        return await self._run("poll", self._poll_sync, in_thread=True, job_id="poll")
+        result = await self._run("poll", self._poll_sync, in_thread=True, job_id="poll")
+        if result and result.get("awaiting_ocr"):
+            self.request("ocr")
+        return result
+
+    async def ocr(self) -> dict[str, Any] | None:
+        result = await self._run("ocr", self._ocr_sync, in_thread=True, job_id="ocr")
+        if result and result.get("left") and not self.stopping.is_set():
+            self.request("ocr")  # more scans waiting: the next few, right after this run
+        return result
 
     async def outbox(self) -> dict[str, Any] | None:
         return await self._run("send", self._drain, in_thread=False, job_id="outbox")
@@ -130,7 +139,7 @@ class Jobs:
         return result
 
     def as_mapping(self) -> dict[str, Callable[[], Any]]:
-        return {"poll": self.poll, "outbox": self.outbox, "deadlines": self.deadlines, "digest": self.digest}
+        return {"poll": self.poll, "outbox": self.outbox, "deadlines": self.deadlines, "digest": self.digest, "ocr": self.ocr}
 
     # -- stage calls -------------------------------------------------------------------------
 
@@ -166,6 +175,15 @@ class Jobs:
         today = self.clock().astimezone(self.tz).date()
         return report_dict(scan_once(self.sessions, self.settings, today=today, now=self.clock()))
 
+    def _ocr_sync(self) -> dict[str, Any] | None:
+        run_ocr = stage("agent.inbound.ocr_job", "run_ocr")
+        if run_ocr is None:
+            return self._missing("ocr", "agent.inbound.ocr_job")
+        if not self.lock.held:
+            # Only the daemon that reads the inbox reads its scans (one OCR of each file, never two at once).
+            return {"skipped": "this daemon does not hold the inbox lock"}
+        return report_dict(run_ocr(self.settings, self.sessions, rules=self.rules.current, now=self.clock, stopping=self.stopping))
+
     def _digest_sync(self) -> dict[str, Any] | None:
         queue_weekly_digest = stage("agent.digest.send", "queue_weekly_digest")
         if queue_weekly_digest is None:
@@ -199,7 +217,7 @@ class Jobs:
             if result is None:
                 return None
             elapsed = round(time.monotonic() - started, 3)
-            self.counters[{"poll": "polls", "send": "sends", "scan": "scans", "digest": "digests"}[name]] += 1
+            self.counters[{"poll": "polls", "send": "sends", "scan": "scans", "digest": "digests", "ocr": "ocrs"}[name]] += 1
             log.info("%s done", name, extra={"job": name, "seconds": elapsed, **_prefixed(result)})
             await asyncio.to_thread(self._publish, name, {"ok": True, "seconds": elapsed, **result}, None)
             return dict(result)

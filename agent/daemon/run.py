@@ -62,6 +62,7 @@ async def run_once(jobs: Jobs) -> int:
     """One pass in dependency order: read mail, queue what is due, send it. The digest keeps its own schedule."""
     jobs.publish_daemon("once")
     await jobs.poll()
+    await jobs.ocr()
     await jobs.deadlines()
     await jobs.outbox()
     jobs.close()

@@ -1,4 +1,4 @@
-"""The four periodic jobs on one APScheduler 3.x AsyncIOScheduler; the jobs only read due rows, so ticks may be late or missed."""
+"""The periodic jobs on one APScheduler 3.x AsyncIOScheduler; the jobs only read due rows, so ticks may be late or missed."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from agent.config import ScheduleSettings
 
-JOB_IDS = ("poll", "outbox", "deadlines", "digest")
+JOB_IDS = ("poll", "outbox", "deadlines", "digest", "ocr")
 
 JobFunc = Callable[[], Awaitable[object]]
 
@@ -52,6 +52,7 @@ def build_scheduler(
         "poll": schedule.poll_seconds,
         "outbox": schedule.outbox_seconds,
         "deadlines": schedule.deadline_scan_seconds,
+        "ocr": schedule.ocr_seconds,
     }
     for job_id, seconds in intervals.items():
         scheduler.add_job(

@@ -126,7 +126,8 @@ async def _simulate(
                     break
                 traveller.move_to(moment)
                 delivered = _deliver_due(ws, world, dt.datetime.now(tz))
-                await jobs.poll()
+                if await jobs.poll():
+                    await jobs.ocr()  # as the daemon does after a poll: scans attached to replies are read
                 last_seen = _show_new_messages(jobs, console, day, today, last_seen)
                 if hour == 9:
                     await jobs.deadlines()

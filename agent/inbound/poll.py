@@ -34,8 +34,11 @@ class PollReport:
     quarantined: int = 0
     recovered: int = 0  # recorded by an earlier pass that stopped before processing them
     own: int = 0  # our own sent mail shown back to us by the provider: archived, not read as replies
+    awaiting_ocr: int = 0  # matched replies whose attached scan waits for the OCR job (counted in matched too)
 
     def count(self, status: str, row_matched: bool) -> None:
+        if status == "awaiting_ocr":
+            self.awaiting_ocr += 1
         if status == "quarantined":
             self.quarantined += 1
         elif row_matched:

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from agent.db.models import Attachment, Message, Request, ReviewItem, TrackingNumber
+from agent.inbound import attachment_reading
 from agent.inbound.context import InboundContext
 from agent.inbound.match_index import build_match_index
 from agent.inbound.sent_letters import proof_for
@@ -43,10 +44,16 @@ def process_message(
 def _process_message(session: Session, message_row: Message, raw: bytes, ctx: InboundContext, *, apply_effects: bool) -> None:
     now = ctx.now()
     # A row handled before (reprocess, or a retry after quarantine) may have derived rows to replace.
-    again = message_row.processed_at is not None or message_row.error is not None
+    again = message_row.processed_at is not None or message_row.error is not None or message_row.status == "awaiting_ocr"
     parsed = ctx.reader.parse(raw, max_attachment_bytes=ctx.settings.attachments.max_bytes)
     _fill(message_row, parsed)
-    _store_attachments(session, message_row, parsed, ctx, replace=again)
+    earlier = attachment_reading.earlier_readings(session, message_row.id) if again and parsed.attachments else {}
+    stored = _store_attachments(session, message_row, parsed, ctx, replace=again)
+    # Each file in a child of its own (agent.inbound.attachment_reading); OCR waits for the OCR job.
+    readings = attachment_reading.read_attachments(parsed, ctx.settings.attachments, earlier=earlier)
+    attachment_reading.record_readings(stored, readings, now)
+    parsed = attachment_reading.for_understanding(parsed, readings)
+    waits_for_ocr = parsed.kind == "reply" and attachment_reading.awaiting_ocr(readings)
 
     index = build_match_index(
         session,
@@ -79,7 +86,8 @@ def _process_message(session: Session, message_row: Message, raw: bytes, ctx: In
     if request is not None and parsed.kind == "reply" and not result.sender_unknown:
         memory.remember_tracking_numbers(request.id, learn_tracking_numbers(session, request, result.tracking_numbers, now))
 
-    understanding = _understand(session, parsed, request, ctx, memory)
+    # A reply whose letter is a scan waiting for OCR is read (and applied) once the OCR job has its words.
+    understanding = None if waits_for_ocr and request is not None else _understand(session, parsed, request, ctx, memory)
     if understanding is not None:
         message_row.label = understanding.label
         message_row.confidence = understanding.confidence
@@ -105,6 +113,8 @@ def _process_message(session: Session, message_row: Message, raw: bytes, ctx: In
                 ],
             )
         )
+    elif waits_for_ocr:
+        message_row.status = "awaiting_ocr"
     else:
         message_row.status = "processed"
         if apply_effects and (understanding is not None or parsed.kind != "reply"):
@@ -121,6 +131,7 @@ def _process_message(session: Session, message_row: Message, raw: bytes, ctx: In
                 bounce_proof=proof_for(session, parsed, request.id, ctx.settings) if parsed.kind == "bounce" else "",
                 closing_threshold=ctx.settings.classify.closing_threshold,
             )
+            attachment_reading.flag_unread_letter(session, message_row, attachment_reading.failed_files(parsed, readings))
     message_row.error = None
     message_row.processed_at = now
     if lone:
@@ -150,28 +161,31 @@ def _fill(row: Message, parsed: ParsedMessage) -> None:
 
 def _store_attachments(
     session: Session, row: Message, parsed: ParsedMessage, ctx: InboundContext, *, replace: bool
-) -> None:
+) -> list[Attachment]:
+    """The attachment rows, in the message's order."""
     if replace:
         session.execute(delete(Attachment).where(Attachment.message_row_id == row.id))
     if not parsed.attachments:
-        return
+        return []
     store = ctx.attachments
+    rows = []
     for info in parsed.attachments:
         stored_path = None
         if info.payload is not None:
             digest, _ = store.put(info.payload)
             stored_path = store.key_for(digest)  # relative to the attachments root: the workspace may move
-        session.add(
-            Attachment(
-                message_row_id=row.id,
-                sha256=info.sha256,
-                filename=info.filename,
-                content_type=info.content_type[:200],
-                size=info.size,
-                stored_path=stored_path,
-                oversized=info.oversized,
-            )
+        attachment = Attachment(
+            message_row_id=row.id,
+            sha256=info.sha256,
+            filename=info.filename,
+            content_type=info.content_type[:200],
+            size=info.size,
+            stored_path=stored_path,
+            oversized=info.oversized,
         )
+        session.add(attachment)
+        rows.append(attachment)
+    return rows
 
 
 def learn_tracking_numbers(session: Session, request: Request, numbers: Sequence[str], now: dt.datetime) -> list[str]:

@@ -15,19 +15,18 @@ import hashlib
 import logging
 import os
 import pickle
-import select
 import subprocess
 import sys
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from agent.config import LimitsSettings
 from agent.inbound.reader import BudgetExceeded, InProcessReader, Reader
-from agent.inbound.worker_child import receive, send
+from agent.child_process import child_env, receive, send
+from agent.child_process import readable as _readable
 from agent.pipeline.correction_memory import CorrectionMemory
 from agent.pipeline.stage_data import ParsedMessage, ThreadContext, Understanding
 
@@ -166,9 +165,7 @@ class BudgetWorker:
         self._child_parsed = None
         self._child_corrections = None
         answers_read, answers_write = os.pipe()
-        env = dict(os.environ)
-        # The child imports the very code this process runs, wherever it was installed from.
-        env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[2]), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        env = child_env()  # the child imports the very code this process runs, wherever it was installed from
         try:
             process = subprocess.Popen(
                 [sys.executable, "-m", "agent.inbound.worker_child", "0", str(answers_write)],
@@ -221,12 +218,6 @@ class BudgetWorker:
     def close(self) -> None:
         with self._lock:
             self._stop()
-
-
-def _readable(stream: BinaryIO, seconds: float) -> bool:
-    """Whether an answer starts within `seconds` (a child that dies makes the pipe readable too: EOF)."""
-    ready, _, _ = select.select([stream], [], [], max(0.0, seconds))
-    return bool(ready)
 
 
 # -- one worker per daemon -------------------------------------------------------------------------------

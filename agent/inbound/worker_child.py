@@ -10,31 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
-import struct
 import sys
 from typing import Any, BinaryIO
 
-_LENGTH = struct.Struct("!Q")
-
-
-def send(stream: BinaryIO, value: Any) -> None:
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_LENGTH.pack(len(data)))
-    stream.write(data)
-    stream.flush()
-
-
-def receive(stream: BinaryIO) -> Any:
-    """One framed value; EOFError when the other side has gone."""
-    head = stream.read(_LENGTH.size)
-    if len(head) < _LENGTH.size:
-        raise EOFError("channel closed")
-    (size,) = _LENGTH.unpack(head)
-    data = stream.read(size)
-    if len(data) < size:
-        raise EOFError("channel closed mid-message")
-    return pickle.loads(data)
+# The framing and the memory cap are shared with the document sandbox (agent.child_process).
+from agent.child_process import cap_memory as _cap_memory
+from agent.child_process import receive, send
 
 
 class _Collect(logging.Handler):
@@ -57,30 +38,6 @@ class _Collect(logging.Handler):
     def take(self) -> list[logging.LogRecord]:
         records, self.records = self.records[:50], []
         return records
-
-
-def _at_rest_bytes() -> int:
-    """This process's address-space size now (VmSize), or 0 where /proc does not tell."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def _cap_memory(budget_bytes: int) -> None:
-    try:
-        import resource
-    except ImportError:  # not POSIX: the time budget still holds
-        return
-    at_rest = _at_rest_bytes()
-    if at_rest:
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = at_rest + budget_bytes
-        resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
 def serve(inbox: BinaryIO, outbox: BinaryIO) -> None:

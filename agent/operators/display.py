@@ -103,6 +103,8 @@ def _message_panel(m: MessageEntry, zone: Any) -> Panel:
             title.append(f" {m.confidence:.2f}", style="yellow" if m.confidence < 0.6 else "green")
     if m.kind and m.kind not in ("reply", "ours"):
         title.append(plain(f"  [{m.kind}]", style="magenta"))
+    if m.status == "awaiting_ocr":
+        title.append(plain("  [awaiting OCR: read once its scan is]", style="yellow"))
     body: list[RenderableType] = []
     if m.subject:
         body.append(plain(m.subject, style="italic"))
@@ -112,11 +114,25 @@ def _message_panel(m: MessageEntry, zone: Any) -> Panel:
     for a in m.attachments:
         size = f"{a.size / 1024:.0f} KB" if a.size >= 1024 else f"{a.size} B"
         extra = ", over the size cap (kept in the archive)" if a.oversized else ""
+        extra += _reading_note(a.method, a.text_chars, a.error)
         body.append(plain(f"attached: {a.filename} ({a.content_type}, {size}{extra})", style="cyan"))
     for line in _facts_lines(m.facts):
         body.append(plain(line, style="dim cyan"))
     style = "blue" if m.direction == "out" else ("yellow" if m.status in ("review", "orphan") else "white")
     return Panel(Group(*body), title=title, title_align="left", border_style=style)
+
+
+def _reading_note(method: str | None, chars: int, error: str | None) -> str:
+    """How the file was read, for the attachment line: the operator sees at once a letter we could not read."""
+    if not method:
+        return ""
+    if method == "failed":
+        return f", could not be read: {error or 'unreadable'}"
+    if method == "ocr_pending":
+        return ", waiting for OCR"
+    if method in ("text", "docx", "ocr"):
+        return f", read as a letter ({method}, {chars} characters)"
+    return f", {method}" + (f": {error}" if error else "")
 
 
 def _facts_lines(facts: dict[str, Any]) -> list[str]:
@@ -287,6 +303,8 @@ def health_view(h: Health) -> RenderableType:
     outbox = ", ".join(f"{k} {v}" for k, v in sorted(h.outbox.items())) or "empty"
     _add(grid, "outbox", outbox)
     _add(grid, "review", f"{h.review_open} open, {h.orphans} orphans, {h.quarantined} quarantined")
+    if h.awaiting_ocr:
+        _add(grid, "awaiting OCR", f"{h.awaiting_ocr} replies (read once the OCR job has their attached scans)")
     errors = h.published.get("errors")
     if errors and errors.get("count"):
         _add(grid, "errors", Text.assemble(plain(errors["count"], "red"), " in all"))

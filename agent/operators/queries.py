@@ -247,6 +247,7 @@ REVIEW_PRIORITY: dict[str, int] = {
     "orphan": 7,
     "unexpected": 8,
     "low_confidence": 9,
+    "attachment_failed": 9,
     "send_failed": 10,
     "followup_failed": 11,
     "quarantined": 12,

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from agent.db.models import DaemonState, Message, Outbox, ReviewItem
 from agent.operators.clock import as_utc
 
-JOBS = ("poll", "send", "scan", "digest")
-JOB_TITLES = {"poll": "last poll", "send": "last send", "scan": "last deadline scan", "digest": "last digest"}
+JOBS = ("poll", "send", "scan", "digest", "ocr")
+JOB_TITLES = {"poll": "last poll", "send": "last send", "scan": "last deadline scan", "digest": "last digest", "ocr": "last OCR"}
 # Names we lay out ourselves; anything else the daemon publishes is shown as it is.
 KNOWN = frozenset({"daemon", "errors", "queues", "next_jobs", "updated_at", "process", "outbox_pause", *JOBS})
 # Published by the outbox for its own use (which sender is alive), not for operators.
@@ -41,6 +41,7 @@ class Health:
     notes: tuple[str, ...] = field(default=())
     # Why monitoring should page someone (stale poll, a failed job, a paused outbox); empty when healthy.
     problems: tuple[str, ...] = field(default=())
+    awaiting_ocr: int = 0  # replies held until the OCR job reads their attached scan
 
     @property
     def healthy(self) -> bool:
@@ -60,6 +61,7 @@ class Health:
                 "review_open": self.review_open,
                 "orphans": self.orphans,
                 "quarantined": self.quarantined,
+                "awaiting_ocr": self.awaiting_ocr,
             },
             "notes": list(self.notes),
             "healthy": self.healthy,
@@ -95,6 +97,7 @@ def read_health(
     review_open = session.scalar(select(func.count()).select_from(ReviewItem).where(ReviewItem.state == "open")) or 0
     orphans = session.scalar(select(func.count()).select_from(Message).where(Message.status == "orphan")) or 0
     quarantined = session.scalar(select(func.count()).select_from(Message).where(Message.status == "quarantined")) or 0
+    awaiting_ocr = session.scalar(select(func.count()).select_from(Message).where(Message.status == "awaiting_ocr")) or 0
     heard = [t for t in updated.values() if t is not None]
     last_heard = max(heard) if heard else None
     notes: list[str] = []
@@ -124,6 +127,7 @@ def read_health(
         last_heard=last_heard,
         notes=tuple(notes),
         problems=tuple(problems),
+        awaiting_ocr=int(awaiting_ocr),
     )
 
 

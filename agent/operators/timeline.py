@@ -42,6 +42,9 @@ class AttachmentLine:
     content_type: str
     size: int
     oversized: bool
+    method: str | None = None  # how it was read (agent.inbound.attachment_reading); None: never read
+    text_chars: int = 0
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,8 @@ def _message_entry(m: Message, markers: tuple[str, ...], *, full: bool, archive_
         text=text,
         folded=markers,
         attachments=tuple(
-            AttachmentLine(a.filename, a.content_type, a.size, a.oversized) for a in sorted(m.attachments, key=lambda a: a.id)
+            AttachmentLine(a.filename, a.content_type, a.size, a.oversized, a.method, a.text_chars or 0, a.error)
+            for a in sorted(m.attachments, key=lambda a: a.id)
         ),
         facts=dict(m.facts or {}),
     )

@@ -16,6 +16,8 @@ DEFAULT_CLOSING_THRESHOLD = 0.85
 CLOSING_LABELS = frozenset({"final_records", "no_records", "denial"})
 # Set by understand() when the text points at an attachment whose text we do not have.
 UNREAD_COVER_NOTE = "attachment.unread_cover_note"
+# Set with it when the attachment was read and failed, waits for OCR or was not OCRed: the letter is surely there.
+UNREAD_LETTER = "attachment.letter_unread"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ def decide(understanding: Understanding | None, thresholds: Thresholds = Thresho
     if understanding is None:
         return AutoDecision(False, "no reading")
     u = understanding
+    if UNREAD_LETTER in u.rules:
+        return AutoDecision(False, f"{u.label} rests on a cover note; the attached letter could not be read")
     if u.label in CLOSING_LABELS:
         if UNREAD_COVER_NOTE in u.rules:
             return AutoDecision(

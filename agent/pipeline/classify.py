@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.pipeline import acts
+from agent.pipeline.attachment_kinds import counts_as_records
 from agent.pipeline.extract import records_attached
 from agent.pipeline.model import LinearModel, read_examples, train
 from agent.pipeline.prefilter import FastPattern, fast_patterns
@@ -53,7 +54,8 @@ def _money_with_fee_word(features: Features) -> bool:
 
 
 def _document_attached(features: Features) -> bool:
-    return any(a.content_type.startswith(_DOCUMENT_TYPES) for a in features.attachments)
+    """Records came as files; a letter that was read speaks through its text instead."""
+    return any(counts_as_records(a, _DOCUMENT_TYPES) for a in features.attachments)
 
 
 def _records_attached_text(features: Features) -> bool:

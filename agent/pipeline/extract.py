@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from dateutil import parser as date_parser
 
+from agent.pipeline.attachment_kinds import counts_as_records
 from agent.pipeline.stage_data import AttachmentInfo, Fee
 
 # Adds n business days to a date; the understanding stage passes the statutes engineer's calendar.
@@ -278,6 +279,7 @@ def links(text: str) -> tuple[str, ...]:
 
 
 def records_attached(text: str, attachments: Sequence[AttachmentInfo]) -> bool:
-    if any(a.content_type.startswith(_DOCUMENT_TYPES) for a in attachments):
+    """Files that are records (not a letter we read), or text that says records are enclosed."""
+    if any(counts_as_records(a, _DOCUMENT_TYPES) for a in attachments):
         return True
     return bool(_RECORDS_ATTACHED.search(text))

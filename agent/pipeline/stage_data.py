@@ -34,6 +34,10 @@ class AttachmentInfo:
     sha256: str | None
     payload: bytes | None
     oversized: bool = False
+    # Set once the file was read (agent.inbound.attachment_reading): its type by content, and how it was
+    # read (text | docx | ocr | records | none | failed | ocr_pending); "" when never read.
+    sniffed_type: str = ""
+    method: str = ""
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,11 @@ from agent.pipeline.autoapply import (
     DEFAULT_CLOSING_THRESHOLD,
     DEFAULT_REVIEW_THRESHOLD,
     UNREAD_COVER_NOTE,
+    UNREAD_LETTER,
     Thresholds,
     decide,
 )
+from agent.pipeline.attachment_kinds import letter_unread
 from agent.pipeline.classify import ClassifyRules, Decision, Features, classify, load_classify_rules, prepare_text
 from agent.pipeline.clean import CleanRules, clean, load_clean_rules
 from agent.pipeline.correction_memory import CorrectionMemory, template_text
@@ -105,8 +107,11 @@ def _cover_note_unread(msg: ParsedMessage, body: str) -> bool:
     """A short note that hands the answer to an attachment we could not read ("please see the attached letter")."""
     if msg.attachment_text.strip() or len(body.split()) > COVER_NOTE_WORDS:
         return False
-    documents = any(a.content_type.startswith(_DOCUMENT_TYPES) for a in msg.attachments)
-    return documents or _POINTS_AT_ATTACHMENT.search(body) is not None
+    if any(letter_unread(a, _DOCUMENT_TYPES) for a in msg.attachments):
+        return True
+    if msg.attachments and all(a.method for a in msg.attachments):
+        return False  # every file was read and none is a letter: the files (records) are the answer
+    return _POINTS_AT_ATTACHMENT.search(body) is not None
 
 
 def _understand(
@@ -138,6 +143,8 @@ def _understand(
         fired += (amounts.REFUSED_RULE,)  # a figure too large to be a fee: not stored as one, but said
     if _cover_note_unread(msg, body):
         fired += (UNREAD_COVER_NOTE,)
+        if any(a.method and letter_unread(a, _DOCUMENT_TYPES) for a in msg.attachments):
+            fired += (UNREAD_LETTER,)  # whatever the note seems to say, a person reads the letter
         if decision.label in CLOSING_LABELS:
             # "Please see the attached" read as an outcome: the outcome is in a letter we could not read (a denial,
             # an installment, a fee?), so this reading is a guess. A note that names its act ("first batch
@@ -145,7 +152,7 @@ def _understand(
             decision = dataclasses.replace(decision, confidence=min(decision.confidence, COVER_NOTE_CONFIDENCE))
     if decision.confidence < thresholds.review:
         fired += ("review.low_confidence",)
-    elif not decide(Understanding(decision.label, decision.confidence, fired, ""), thresholds).auto:
+    elif UNREAD_LETTER not in fired and not decide(Understanding(decision.label, decision.confidence, fired, ""), thresholds).auto:
         fired += ("review.closing",)
     return Understanding(
         label=decision.label,

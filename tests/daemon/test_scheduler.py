@@ -1,4 +1,4 @@
-"""The scheduler has exactly the four fixed jobs with the agreed options and triggers."""
+"""The scheduler has exactly the fixed jobs with the agreed options and triggers."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ def test_jobs_and_options() -> None:
     assert jobs["poll"].trigger.interval == dt.timedelta(seconds=7)
     assert jobs["outbox"].trigger.interval == dt.timedelta(seconds=11)
     assert jobs["deadlines"].trigger.interval == dt.timedelta(seconds=600)
+    assert jobs["ocr"].trigger.interval == dt.timedelta(seconds=schedule.ocr_seconds)
     cron = jobs["digest"].trigger
     assert isinstance(cron, CronTrigger)
     tz = ZoneInfo("America/Los_Angeles")
@@ -59,7 +60,7 @@ async def test_interval_jobs_run_at_start_and_run_soon_brings_one_forward() -> N
         from agent.daemon.scheduler import weekly_slot_passed
 
         # The digest also runs at start when this week's slot has passed (catch-up; idempotent per week).
-        expected = ["deadlines", "outbox", "poll"] + (["digest"] if weekly_slot_passed(schedule, dt.datetime.now(dt.timezone.utc)) else [])
+        expected = ["deadlines", "ocr", "outbox", "poll"] + (["digest"] if weekly_slot_passed(schedule, dt.datetime.now(dt.timezone.utc)) else [])
         assert sorted(calls) == sorted(expected)
         run_soon(scheduler, "poll")
         await asyncio.sleep(0.3)
