@@ -79,6 +79,24 @@ class Fetched:
     seconds: float = 0.0
 
 
+class _UrlsAsHosts(logging.Filter):
+    """httpx logs every request's full URL at INFO; in its records a URL becomes host and hash."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(loggable(str(a)) if isinstance(a, httpx.URL) or _ANY_URL.fullmatch(str(a)) else a
+                                for a in record.args)
+        record.msg = _ANY_URL.sub(lambda m: loggable(m.group(0)), str(record.msg))
+        return True
+
+
+def _guard_client_logs() -> None:
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _UrlsAsHosts) for f in logger.filters):
+            logger.addFilter(_UrlsAsHosts())
+
+
 class _Stop(Exception):
     def __init__(self, outcome: Fetched) -> None:
         super().__init__(outcome.state)
@@ -96,6 +114,7 @@ class Fetcher:
         policy: AddressPolicy | None = None,
         verify: Any = True,
     ) -> None:
+        _guard_client_logs()
         self.limits = limits
         self.store = store
         self.transport = GuardedTransport(policy or AddressPolicy(), verify=verify)
