@@ -36,6 +36,7 @@ COMMAND_MODULES = [
     "agent.commands.deadlines",
     "agent.commands.followups",
     "agent.commands.outbox",
+    "agent.commands.links",
     "agent.commands.digest",
     "agent.commands.daemon",
     "agent.commands.auth",

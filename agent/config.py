@@ -225,6 +225,7 @@ class ScheduleSettings(_Section):
     deadline_scan_seconds: Annotated[float, Field(gt=0)] = 3600
     # The OCR job (scans attached to replies); a poll that leaves scans waiting also brings it forward.
     ocr_seconds: Annotated[float, Field(gt=0)] = 300
+    links_seconds: Annotated[float, Field(gt=0)] = 900
     digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     digest_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "08:00"
 
@@ -257,6 +258,39 @@ class LimitsSettings(_Section):
     message_memory_mb: Annotated[int, Field(gt=0)] = 500
 
 
+# Hosts whose links are fetched by default: the file shares and records portals agencies send records through.
+DEFAULT_LINK_HOSTS = [
+    "box.com", "boxcloud.com", "dropbox.com", "dropboxusercontent.com", "drive.google.com",
+    "docs.google.com", "drive.usercontent.google.com", "sharepoint.com", "onedrive.live.com", "1drv.ms",
+    "nextrequest.com", "govqa.us", "mycusthelp.com", "mycusthelp.net", "justfoia.com",
+]
+
+
+class LinksSettings(_Section):
+    """Links in replies: which hosts are fetched and what one download may cost (agent/links/)."""
+
+    fetch: bool = True
+    # A host matches an entry equal to it or a parent domain of it ("box.com" covers "app.box.com").
+    allow_hosts: list[str] = DEFAULT_LINK_HOSTS
+    max_bytes: Annotated[int, Field(gt=0)] = 100 * 1024 * 1024
+    max_redirects: Annotated[int, Field(ge=0, le=10)] = 3
+    timeout_seconds: Annotated[float, Field(gt=0)] = 120.0  # one whole fetch, HEAD and GET
+    connect_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    read_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    max_attempts: Annotated[int, Field(gt=0)] = 3
+    # Tests only: lets a loopback server stand in for a file share. Never set it in production (SSRF).
+    allow_private_addresses: bool = False
+
+    @field_validator("allow_hosts")
+    @classmethod
+    def _bare_hosts(cls, value: list[str]) -> list[str]:
+        hosts = [h.strip().lower().removeprefix("*.").rstrip(".") for h in value]
+        bad = [h for h in hosts if not h or "/" in h or ":" in h or "@" in h or " " in h]
+        if bad:
+            raise ValueError(f"allow_hosts entries are host names (no scheme, port or path): {bad[0]!r}")
+        return hosts
+
+
 class RulesSettings(_Section):
     # None: the rules that ship with the agent (`agent rules init DIR` copies them for editing).
     path: Path | None = None
@@ -277,6 +311,7 @@ class Settings(_Section):
     daemon: DaemonSettings = DaemonSettings()
     rules: RulesSettings = RulesSettings()
     limits: LimitsSettings = LimitsSettings()
+    links: LinksSettings = LinksSettings()
     # Not a config key: where the file was read from (set by the loader).
     source: Path = Path(DEFAULT_CONFIG_NAME)
 

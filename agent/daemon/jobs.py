@@ -100,7 +100,7 @@ class Jobs:
         self.stopping = threading.Event()
         self._running_ids: set[str] = set()
         self._again: set[str] = set()
-        self.counters: dict[str, int] = {"polls": 0, "sends": 0, "scans": 0, "digests": 0, "ocrs": 0, "errors": 0}
+        self.counters: dict[str, int] = {"polls": 0, "sends": 0, "scans": 0, "digests": 0, "ocrs": 0, "errors": 0, "links": 0}
 
     # -- the four jobs ------------------------------------------------------------------------
 
@@ -138,8 +138,12 @@ class Jobs:
             self.request("outbox")
         return result
 
+    async def links(self) -> dict[str, Any] | None:
+        return await self._run("links", self._links_sync, in_thread=True, job_id="links")
+
     def as_mapping(self) -> dict[str, Callable[[], Any]]:
-        return {"poll": self.poll, "outbox": self.outbox, "deadlines": self.deadlines, "digest": self.digest, "ocr": self.ocr}
+        return {"poll": self.poll, "outbox": self.outbox, "deadlines": self.deadlines, "digest": self.digest,
+                "ocr": self.ocr, "links": self.links}
 
     # -- stage calls -------------------------------------------------------------------------
 
@@ -191,6 +195,12 @@ class Jobs:
         row = queue_weekly_digest(self.sessions, self.settings, self.clock())
         return {"id": row.id, "queued": True} if row is not None else {"queued": False}
 
+    def _links_sync(self) -> dict[str, Any] | None:
+        harvest_once = stage("agent.links.harvest", "harvest_once")
+        if harvest_once is None:
+            return self._missing("links", "agent.links.harvest")
+        return report_dict(harvest_once(self.settings, self.sessions, now=self.clock))
+
     # -- plumbing ------------------------------------------------------------------------------
 
     async def _run(self, name: str, func: Callable[[], Any], *, in_thread: bool, job_id: str) -> dict[str, Any] | None:
@@ -217,7 +227,7 @@ class Jobs:
             if result is None:
                 return None
             elapsed = round(time.monotonic() - started, 3)
-            self.counters[{"poll": "polls", "send": "sends", "scan": "scans", "digest": "digests", "ocr": "ocrs"}[name]] += 1
+        self.counters: dict[str, int] = {"polls": 0, "sends": 0, "scans": 0, "digests": 0, "ocrs": 0, "errors": 0, "links": 0}
             log.info("%s done", name, extra={"job": name, "seconds": elapsed, **_prefixed(result)})
             await asyncio.to_thread(self._publish, name, {"ok": True, "seconds": elapsed, **result}, None)
             return dict(result)

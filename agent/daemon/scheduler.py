@@ -13,7 +13,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from agent.config import ScheduleSettings
 
-JOB_IDS = ("poll", "outbox", "deadlines", "digest", "ocr")
+JOB_IDS = ("poll", "outbox", "deadlines", "digest", "ocr", "links")
+# The links job's first run waits this long (or its interval, if shorter): the first poll brings the mail it reads.
+LINKS_FIRST_DELAY_SECONDS = 60.0
 
 JobFunc = Callable[[], Awaitable[object]]
 
@@ -66,6 +68,16 @@ def build_scheduler(
             # The first run is at start: after a restart nothing waits a whole interval.
             next_run_time=now,
         )
+    scheduler.add_job(
+        jobs["links"],
+        IntervalTrigger(seconds=schedule.links_seconds, timezone=tz),
+        id="links",
+        name="links",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        next_run_time=now + dt.timedelta(seconds=min(LINKS_FIRST_DELAY_SECONDS, schedule.links_seconds)),
+    )
     hour, minute = (int(part) for part in schedule.digest_time.split(":"))
     catch_up = {"next_run_time": now} if weekly_slot_passed(schedule, now) else {}
     scheduler.add_job(

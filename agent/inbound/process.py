@@ -9,10 +9,10 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from agent.db.models import Attachment, Message, Request, ReviewItem, TrackingNumber
+from agent.db.models import Attachment, FetchedFile, Message, Request, ReviewItem, TrackingNumber
 from agent.inbound import attachment_reading
 from agent.inbound.context import InboundContext
 from agent.inbound.match_index import build_match_index
@@ -164,6 +164,9 @@ def _store_attachments(
 ) -> list[Attachment]:
     """The attachment rows, in the message's order."""
     if replace:
+        # A file fetched from a link in an attached letter keeps its record; only the pointer to the old row goes.
+        old = select(Attachment.id).where(Attachment.message_row_id == row.id).scalar_subquery()
+        session.execute(update(FetchedFile).where(FetchedFile.attachment_id.in_(old)).values(attachment_id=None))
         session.execute(delete(Attachment).where(Attachment.message_row_id == row.id))
     if not parsed.attachments:
         return []
