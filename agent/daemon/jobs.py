@@ -227,7 +227,7 @@ class Jobs:
             if result is None:
                 return None
             elapsed = round(time.monotonic() - started, 3)
-        self.counters: dict[str, int] = {"polls": 0, "sends": 0, "scans": 0, "digests": 0, "ocrs": 0, "errors": 0, "links": 0}
+            self.counters[{"poll": "polls", "send": "sends", "scan": "scans", "digest": "digests", "ocr": "ocrs", "links": "links"}[name]] += 1
             log.info("%s done", name, extra={"job": name, "seconds": elapsed, **_prefixed(result)})
             await asyncio.to_thread(self._publish, name, {"ok": True, "seconds": elapsed, **result}, None)
             return dict(result)
