@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from agent.compose.message import HeaderInjectionError, build_message, new_message_id
 from agent.compose.variables import VariableError, check_name
-from agent.compose.withdrawal import WithdrawalFacts, compose_withdrawal
+from agent.compose.withdrawal import TEMPLATE as WITHDRAWAL_TEMPLATE
 from agent.config import Settings
-from agent.db.models import Agency, Campaign, Message, Outbox, Request, TrackingNumber
+from agent.db.models import Agency, Campaign, Message, Outbox, Request
 from agent.filing.letters import RESERVED, AgencyInfo, Letter, StatuteBook, render_letter
-from agent.operators.clock import as_utc
+from agent.filing.thread import LETTER_LEFT, NOT_A_REPLY, letters_out, queue_thread_letter, thread_facts
 from agent.operators.ids import as_id
 from agent.outbox.queue import enqueue
 from agent.requests import lifecycle, states
@@ -146,12 +146,8 @@ def send_request(
     return row
 
 
-# A request letter in one of these outbox states may have reached the agency ("sending": on the wire right now).
-LETTER_LEFT = ("sent", "uncertain", "sending")
 # A withdrawal notice in one of these states has gone or will go out; a cancelled or failed one never arrived.
 NOTICE_LIVE = ("queued", "sending", "sent", "uncertain")
-NOT_A_REPLY = ("auto_reply", "bounce")
-THREAD_REPLIES = 3  # the agency's latest replies named in References (with our letter) so the notice threads
 
 
 @dataclass(frozen=True)
@@ -166,19 +162,9 @@ class Withdrawal:
     no_notice: str | None = None  # why no notice was queued, when none was
 
 
-def _letters_out(session: Session, request: Request) -> list[Outbox]:
-    return list(
-        session.scalars(
-            select(Outbox)
-            .where(Outbox.request_id == request.id, Outbox.kind == "request", Outbox.state.in_(LETTER_LEFT))
-            .order_by(Outbox.id)
-        )
-    )
-
-
 def went_out(session: Session, request: Request) -> bool:
     """Has the agency (possibly) got our letter? Sent or in doubt, or it has written to us about it."""
-    if request.filed_at is not None or _letters_out(session, request):
+    if request.filed_at is not None or letters_out(session, request):
         return True
     replied = session.scalar(
         select(Message.id)
@@ -194,54 +180,6 @@ def _existing_notice(session: Session, request: Request) -> int | None:
         select(Outbox.id)
         .where(Outbox.request_id == request.id, Outbox.kind == "withdrawal", Outbox.state.in_(NOTICE_LIVE))
         .limit(1)
-    )
-
-
-def _notice_facts(session: Session, request: Request, settings: Settings, now: dt.datetime, reason: str) -> WithdrawalFacts | None:
-    """What the notice needs from the DB; None when there is no address to send it to."""
-    letters = _letters_out(session, request)
-    recipients = tuple(request.agency.emails or ())
-    if not recipients:
-        # The directory lost the address since: the letter's own recipients still reach the same office.
-        first_out = session.scalars(
-            select(Message).where(Message.request_id == request.id, Message.direction == "out").order_by(Message.id).limit(1)
-        ).first()
-        if first_out is not None and first_out.to_addrs:
-            recipients = tuple(first_out.to_addrs)
-        elif letters:
-            recipients = tuple(letters[0].recipients)
-    if not recipients:
-        return None
-    if request.filed_at is not None:
-        filed = request.filed_at
-    elif letters:
-        first = letters[0]
-        filed = first.sent_at or first.smtp_started_at or first.claimed_at or first.created_at or now
-    else:
-        filed = request.created_at or now
-    replies = list(
-        session.scalars(
-            select(Message.message_id)
-            .where(Message.request_id == request.id, Message.direction == "in", Message.message_id.is_not(None))
-            .where(Message.kind.is_(None) | Message.kind.notin_(NOT_A_REPLY))
-            .order_by(Message.id.desc())
-            .limit(THREAD_REPLIES)
-        )
-    )
-    thread = list(dict.fromkeys(mid for mid in (request.message_id, *reversed(replies)) if mid))
-    numbers = tuple(
-        session.scalars(select(TrackingNumber.value).where(TrackingNumber.request_id == request.id).order_by(TrackingNumber.id))
-    )
-    return WithdrawalFacts(
-        agency_name=request.agency.name,
-        reference=request.reference,
-        subject=request.subject,
-        to=recipients,
-        reply_to=request.reply_address,
-        filed_date=local_date(as_utc(filed) or now, settings),
-        tracking_numbers=numbers,
-        thread_ids=tuple(thread),
-        reason=reason,
     )
 
 
@@ -308,12 +246,15 @@ def withdraw(
     row: Outbox | None = None
     if why is None:
         assert settings is not None
-        facts = _notice_facts(session, request, settings, now, notice_reason)
+        facts = thread_facts(session, request, settings, now)
         if facts is None:
             why = f"{request.agency.name} has no email address"
         else:
-            msg = compose_withdrawal(facts, identity=settings.identity, now=now, rules_dir=settings.rules_path)
-            row = enqueue(session, msg, kind="withdrawal", request_id=request.id, agency_id=request.agency_id)
+            row = queue_thread_letter(
+                session, request, kind="withdrawal", settings=settings, now=now, facts=facts,
+                template=WITHDRAWAL_TEMPLATE,
+                variables={"reason": " ".join(notice_reason.split())},  # one line, whatever the shell handed us
+            )
     lifecycle.fire(
         session, request, "withdraw", cause="operator", actor=actor,
         detail={
