@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "agent.commands.corrections",
     "agent.commands.deadlines",
     "agent.commands.followups",
+    "agent.commands.appeal",
     "agent.commands.outbox",
     "agent.commands.digest",
     "agent.commands.daemon",

@@ -22,7 +22,7 @@ from agent.operators.queries import NotFound, find_request, suggestions
 from agent.operators.vocab import all_states, is_label
 from agent.pipeline.apply import apply_message
 from agent.pipeline.stage_data import Fee, Understanding
-from agent.requests import lifecycle, states
+from agent.requests import appeals, lifecycle, states
 from agent.requests.states import IllegalTransition
 
 ACTIONS = ("confirm", "dismiss", "relabel", "attach", "set-state", "note", "skip")
@@ -118,6 +118,8 @@ def dismiss(session: Session, item_id: int, *, operator: str, now: dt.datetime, 
     request = _request(session, item)
     _event(session, item, "review_dismissed", operator, now, {})
     _decide(item, operator, now)
+    if request is not None and item.kind == appeals.OFFER_ITEM:
+        appeals.decline(session, request, operator=operator, now=now)  # no appeal: its window reminder stops too
     if request is not None:
         _leave_review(session, request, operator=operator, now=now, rules_dir=rules_dir)
     return _result(item, "dismiss", request, {})
