@@ -396,7 +396,7 @@ class Appeal(Base):
     decision_kind: Mapped[str] = mapped_column(String(20))  # denial | no_records | silence
     decision_date: Mapped[dt.date] = mapped_column(Date)
     window_closes: Mapped[dt.date | None] = mapped_column(Date)  # None: the law fixes no window
-    # offered -> filed -> answered | expired (window passed, never filed) | declined (operator said no)
+    # offered -> filed -> answered | overdue; offered -> expired (window passed) | declined | superseded (a later decision)
     state: Mapped[str] = mapped_column(String(16), default="offered", index=True)
     reminded_on: Mapped[dt.date | None] = mapped_column(Date)  # the window reminder went to review
     filed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

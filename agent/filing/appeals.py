@@ -49,10 +49,18 @@ class AppealDraft:
         }
 
 
+def _offer_of(session: Session, request: Request) -> Appeal | None:
+    """The recorded offer this appeal would answer: still offered, or let pass (expired, declined) and now taken up."""
+    return session.scalars(
+        select(Appeal).where(Appeal.request_id == request.id, Appeal.state.in_(("offered", "expired", "declined")))
+        .order_by(Appeal.id.desc()).limit(1)
+    ).first()
+
+
 def _decision(session: Session, request: Request, now: dt.datetime) -> tuple[str, dt.date, Message | None]:
     """What is appealed, when it was decided, and the message that said so (None for silence)."""
-    offered = appeals.open_appeal(session, request)
-    if offered is not None and offered.state == "offered":
+    offered = _offer_of(session, request)
+    if offered is not None:
         message = session.get(Message, offered.decision_message_row_id) if offered.decision_message_row_id else None
         return offered.decision_kind, offered.decision_date, message
     kind = appeals.DECISION_OF_STATE.get(request.state, "silence")
@@ -100,7 +108,7 @@ def _compose(
     statute = statute_for(request.jurisdiction, settings.rules_path)
     _check(session, request, statute)
     kind, decided, _ = _decision(session, request, now)
-    offered = appeals.open_appeal(session, request)
+    offered = _offer_of(session, request)
     closes = offered.window_closes if offered is not None else None
     if offered is None:
         closes = window_closes(statute, decided, calendar_for(settings.rules_path))
@@ -150,7 +158,7 @@ def send_appeal(
     today = local_day(now, request.jurisdiction) or now.date()
     if draft.window_closes is not None and today > draft.window_closes and not allow_late:
         raise AppealError(f"{request.reference}: the window to appeal closed on {draft.window_closes.isoformat()}")
-    appeal = appeals.open_appeal(session, request)
+    appeal = _offer_of(session, request)
     if appeal is None:
         _, _, message = _decision(session, request, now)
         appeal = Appeal(

@@ -16,7 +16,7 @@ from agent.db.models import Message, Request, ReviewItem, TrackingNumber
 from agent.followups.appeals import scan_appeals
 from agent.followups.policy import STREAK_FLAG, FollowupPolicy, load_policy, should_escalate, streak
 from agent.outbox.queue import enqueue
-from agent.requests import lifecycle
+from agent.requests import appeals, lifecycle
 from agent.requests.clock import statute_for
 from agent.requests.states import AWAITING_AGENCY
 
@@ -137,15 +137,19 @@ def _hold(session: Session, request: Request, problem: str, now: dt.datetime, se
 
 
 def _escalate(session: Session, request: Request, policy: FollowupPolicy, now: dt.datetime, settings: Settings) -> None:
+    # Silence after the last follow-up may be appealed where the law allows it; the offer tracks its window.
+    offered = appeals.offer(session, request, kind="silence", message=None, now=now, rules_dir=settings.rules_path,
+                            review=False)
+    how = f" (`agent appeal send {request.reference}`)" if offered is not None else ""
     session.add(
         ReviewItem(
             kind="escalation",
             request_id=request.id,
             reason=(
                 f"{streak(request)} follow-ups since the last answer and still nothing; "
-                "decide: appeal, call the agency, or close the request"
+                f"decide: appeal{how}, call the agency, or close the request"
             ),
-            suggestions=["appeal", "call", "close"],
+            suggestions=["appeal", "call", "close"] if offered is not None else ["call", "close"],
         )
     )
     lifecycle.fire(

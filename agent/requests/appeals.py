@@ -70,7 +70,7 @@ def offer(
 
     Returns None, with an event saying why, where the law gives no appeal or one was already filed."""
     existing = open_appeal(session, request)
-    if existing is not None:
+    if existing is not None and (existing.state != "offered" or existing.decision_kind == kind):
         return existing
     why = unavailable_reason(request.jurisdiction, rules_dir)
     if why is None and was_appealed(session, request):
@@ -86,6 +86,9 @@ def offer(
     closes = window_closes(statute, decided, calendar_for(rules_dir))
     if message is not None and message.id is None:
         session.flush()
+    if existing is not None:
+        # Silence was offered for appeal, then the agency decided after all: the appeal is of the decision now.
+        existing.state = "superseded"
     appeal = Appeal(
         request_id=request.id, decision_message_row_id=message.id if message is not None else None,
         decision_kind=kind, decision_date=decided, window_closes=closes, state="offered", followups_sent=0,
