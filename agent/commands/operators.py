@@ -12,6 +12,7 @@ from rich.text import Text
 
 from agent.operators.ids import MAX_ID
 from agent.commands._context import app_context, fail, out
+from agent.commands import review_answers
 from agent.commands.review import review_app
 from agent.operators import display
 from agent.operators.clock import UTC, local_today
@@ -145,4 +146,5 @@ def register(app: typer.Typer) -> None:
     app.command("thread")(thread_cmd)
     app.command("explain")(explain_cmd)
     app.command("status")(status_cmd)
+    review_answers.register(review_app)
     app.add_typer(review_app, name="review")

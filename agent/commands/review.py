@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.prompt import Prompt
 from sqlalchemy.orm import Session
 
+from agent.commands import review_answers
 from agent.commands._context import AppContext, app_context, fail, out, row_id
 from agent.db.models import Message, Request, ReviewItem
 from agent.operators import display, review
@@ -30,7 +31,10 @@ JsonOpt = typer.Option(False, "--json", help="Machine-readable output.")
 
 @review_app.callback()
 def review_walk(ctx: typer.Context, operator: Optional[str] = OperatorOpt) -> None:
-    """Walk the queue one item at a time: [c]onfirm, [d]ismiss, [r]elabel, [a]ttach, [s]et state, [n]ote, s[k]ip, [q]uit."""
+    """Walk the queue one item at a time: [c]onfirm, [d]ismiss, [r]elabel, [a]ttach, [s]et state, [n]ote, s[k]ip, [q]uit.
+
+    Fee items also offer [p]ay, narro[w] and decline+withdraw [x]; questions, an answer in $EDITOR [e] or
+    [y]es, still interested; portal redirects, [f]iled in the portal as a number."""
     if ctx.invoked_subcommand is not None:
         return
     context = app_context(ctx)
@@ -64,17 +68,22 @@ def _walk_one(context: AppContext, item_id: int, position: str, who: str) -> boo
         ranked = suggestions(session, item)
         out.print(display.review_item_view(item, request, message, position, ranked, zone=context.settings().schedule.timezone))
         suggestion = ranked[0].reference if ranked else None
+        kind = item.kind
+    answers = review_answers.WALK_KEYS.get(kind, ())
     while True:
         choice = Prompt.ask(
             # Brackets escaped: to rich, "[c]" would be a style tag and vanish.
-            escape("[c]onfirm [d]ismiss [r]elabel [a]ttach [s]et state [n]ote s[k]ip [q]uit"),
-            choices=["c", "d", "r", "a", "s", "n", "k", "q"],
+            escape(" ".join(words for _, words in answers) + (" " if answers else "")
+                   + "[c]onfirm [d]ismiss [r]elabel [a]ttach [s]et state [n]ote s[k]ip [q]uit"),
+            choices=[key for key, _ in answers] + ["c", "d", "r", "a", "s", "n", "k", "q"],
             default="k",
             console=out,
         )
         if choice == "q":
             return False
-        if choice == "c":
+        if choice in dict(answers):
+            done = review_answers.walk_answer(context, item_id, kind, choice, who)
+        elif choice == "c":
             done = _act(context, "confirm", item_id, who)
         elif choice == "d":
             done = _act(context, "dismiss", item_id, who)

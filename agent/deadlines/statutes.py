@@ -12,10 +12,13 @@ from agent.resources import bundled_rules
 DayType = Literal["calendar", "business"]
 ClockStart = Literal["received", "sent"]
 Roll = Literal["next_business_day", "none"]
+# What our answer to an agency's clarification question does to its clock (see agent.deadlines.clarified).
+Clarified = Literal["restart", "toll", "unchanged"]
 
 DAY_TYPES: tuple[str, ...] = ("calendar", "business")
 CLOCK_STARTS: tuple[str, ...] = ("received", "sent")
 ROLLS: tuple[str, ...] = ("next_business_day", "none")
+CLARIFIED: tuple[str, ...] = ("restart", "toll", "unchanged")
 
 STATES = (
     "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO "
@@ -77,6 +80,7 @@ class Statute:
     clock_starts: ClockStart
     roll: Roll
     extension: Extension
+    clarification: Clarified = "unchanged"
     vague: bool = False
     verified: bool = True
     note: str = ""
@@ -107,6 +111,7 @@ _TOP: dict[str, tuple[type, bool]] = {
     "clock_starts": (str, True),
     "roll": (str, True),
     "extension": (dict, True),
+    "clarification": (str, False),
     "vague": (bool, False),
     "verified": (bool, False),
     "note": (str, False),
@@ -134,6 +139,7 @@ _EXTENSION: dict[str, tuple[type, bool]] = {
 }
 _ENUMS: dict[str, tuple[str, ...]] = {
     "day_type": DAY_TYPES, "body_day_type": DAY_TYPES, "clock_starts": CLOCK_STARTS, "roll": ROLLS,
+    "clarification": CLARIFIED,
 }
 
 
@@ -183,6 +189,7 @@ def parse_statute(data: dict[str, Any], where: str, defaults: Defaults) -> Statu
             requires=ext["requires"],
             citation=ext["citation"],
         ),
+        clarification=cast(Clarified, data.get("clarification", "unchanged")),
         vague=vague,
         verified=data.get("verified", True),
         note=data.get("note", ""),

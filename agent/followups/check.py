@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from agent.compose.answers import check_answer_templates
 from agent.compose.followup import FollowupFacts, compose_followup
 from agent.compose.withdrawal import WithdrawalFacts, compose_withdrawal
 from agent.config import IdentitySettings
@@ -48,6 +49,7 @@ def check_rules(rules_dir: Path, *, fresh: bool = False) -> None:
         ),
         identity=IdentitySettings(), now=dt.datetime(2000, 2, 1, 12, tzinfo=dt.timezone.utc), rules_dir=Path(rules_dir),
     )
+    check_answer_templates(Path(rules_dir))
 
 
 def forget_cached_rules() -> None:

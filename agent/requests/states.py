@@ -44,6 +44,9 @@ LABEL_TRIGGER: dict[str, str] = {
     "portal_redirect": "portal_redirect",
 }
 
+# Operator answers to an agency (agent.operators.replies): only a person pulls these.
+ANSWER_TRIGGERS: tuple[str, ...] = ("fee_approved", "narrowed", "clarified", "interest_confirmed", "portal_filed")
+
 # (from states, trigger, to state). A trigger not listed for a state is illegal there and is refused.
 # A row whose target equals the source records the event without changing the state (an acknowledgment
 # after an extension must not move the request backwards).
@@ -81,6 +84,12 @@ _RULES: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (CLOSED, "reopen", "acknowledged"),
     (APPEALABLE, "appeal", "appealed"),
     (("fee_required", "clarification_needed", "portal", "needs_review", "undeliverable"), "resume", "acknowledged"),
+    # Our answers from review: the agency has what it asked of us, and the request waits on it again.
+    (("fee_required", "needs_review"), "fee_approved", "acknowledged"),
+    (("fee_required", "needs_review"), "narrowed", "acknowledged"),
+    (("clarification_needed", "needs_review"), "clarified", "acknowledged"),
+    (("clarification_needed", "needs_review"), "interest_confirmed", "acknowledged"),
+    (("portal", "needs_review"), "portal_filed", "acknowledged"),
 )
 
 
@@ -129,6 +138,7 @@ TRIGGER_CAUSES: dict[str, frozenset[str]] = {
     "reopen": frozenset(),
     "resume": frozenset(),
     "appeal": frozenset(),  # only a person decides to appeal
+    **{trigger: frozenset() for trigger in ANSWER_TRIGGERS},
 }
 
 

@@ -140,3 +140,24 @@ def test_spacing_counts_from_the_agencys_own_day_not_utcs() -> None:
     # In New York 1:30 UTC is 9:30 pm the same evening; in Honolulu it is still the afternoon.
     assert next_action_date(_req(jurisdiction="NY", due_date=dt.date(2025, 2, 21), flags={"followup_streak": 1},
                                  last_followup_at=evening), policy, cal) == dt.date(2025, 3, 24)
+
+
+@pytest.mark.parametrize(("state", "trigger"), [
+    ("fee_required", "fee_approved"), ("fee_required", "narrowed"), ("clarification_needed", "clarified"),
+    ("clarification_needed", "interest_confirmed"), ("portal", "portal_filed"), ("needs_review", "clarified"),
+])
+def test_answers_from_review_put_the_request_back_to_waiting_on_the_agency(state: str, trigger: str) -> None:
+    assert states.target(state, trigger) == "acknowledged"
+    assert states.follows_up("acknowledged")
+    # Only a person answers an agency: no message, timer or system job may pull these.
+    assert states.cause_may_fire("operator", trigger)
+    assert not any(states.cause_may_fire(cause, trigger) for cause in ("message", "timer", "system"))
+
+
+def test_answers_do_not_fit_where_nothing_was_asked() -> None:
+    for state in ("sent", "completed", "withdrawn"):
+        for trigger in states.ANSWER_TRIGGERS:
+            with pytest.raises(IllegalTransition):
+                states.target(state, trigger)
+    with pytest.raises(IllegalTransition):
+        states.target("clarification_needed", "fee_approved")
