@@ -8,11 +8,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from agent.followups.policy import PolicyError
+
 POLICY_FILE = "appeals.toml"
 
 
-class AppealPolicyError(Exception):
-    """rules/appeals.toml holds an unknown key or a wrong value; the message names file and key."""
+class AppealPolicyError(PolicyError):
+    """rules/appeals.toml holds an unknown key or a wrong value; the message names file and key.
+
+    A PolicyError, so every place that refuses to start on a bad follow-up policy refuses on this too."""
 
 
 @dataclass(frozen=True)

@@ -84,3 +84,19 @@ def test_bad_appeal_table_is_refused(tmp_path, table, message):
     path.write_text(text[: text.index("[appeal]")] + table)
     with pytest.raises(StatuteError, match=message):
         load_statutes(folder)
+
+
+def test_appeal_rules_are_checked_at_start(tmp_path):
+    from agent.followups.check import check_rules
+    from agent.followups.policy import PolicyError
+
+    rules = tmp_path / "rules"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "rules", rules)
+    check_rules(rules, fresh=True)
+    (rules / "appeals.toml").write_text("reminder_days_before_close = 7\nremind_me = true\n")
+    with pytest.raises(PolicyError, match="appeals.toml: unknown key 'remind_me'"):
+        check_rules(rules, fresh=True)
+    (rules / "appeals.toml").write_text("")
+    (rules / "templates" / "appeal.txt.j2").write_text("{{ no_such_name }}\n")
+    with pytest.raises(Exception, match="no_such_name"):
+        check_rules(rules, fresh=True)

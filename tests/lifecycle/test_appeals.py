@@ -193,12 +193,14 @@ async def test_no_appeal_in_california_says_why(tmp_path, sessions, settings, ne
 
 
 async def test_dismissing_the_offer_declines_it(sessions, settings, new_request, reply) -> None:
-    from agent.operators.review import dismiss
+    from agent.operators.review import ReviewError, confirm, dismiss
 
     rid = await _file(settings, sessions, new_request, "2025-05-12", **FOIA)
     reply(rid, now=at("2025-06-02"), label="no_records")
     with sessions.begin() as s:
         item = s.scalars(select(ReviewItem).where(ReviewItem.request_id == rid, ReviewItem.kind == "appeal_offer")).one()
+        with pytest.raises(ReviewError, match="agent appeal send"):
+            confirm(s, item.id, operator="tester", now=at("2025-06-03"), rules_dir=RULES)
         dismiss(s, item.id, operator="tester", now=at("2025-06-03"), rules_dir=RULES)
     assert _appeal(sessions, rid).state == "declined"
     assert _scan(sessions, settings, "2025-08-26").appeal_reminders == 0
