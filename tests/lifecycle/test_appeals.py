@@ -233,3 +233,16 @@ async def test_cli_draft_and_send(tmp_path, sessions, settings, smtp_server, new
     missing = runner.invoke(app, ["--config", str(config), "appeal", "draft", "RA-1999-9999"])
     assert missing.exit_code == 1 and "no request" in missing.output
     traveller.stop()
+
+
+async def test_connecticut_appeal_goes_to_the_commission_not_the_thread(sessions, settings, new_request, reply) -> None:
+    rid = await _file(settings, sessions, new_request, "2025-05-12", agency="Hartford Police", jurisdiction="CT",
+                      email="foi@hartford.example")
+    reply(rid, now=at("2025-06-04"), label="denial")
+    assert _appeal(sessions, rid).window_closes == dt.date(2025, 7, 7)  # 4 July is a Friday holiday
+    with sessions() as s:
+        draft = draft_appeal(s, s.get(Request, rid), settings=settings, now=at("2025-06-05"))
+    assert not draft.in_thread and "Freedom of Information Commission" in draft.text and "1-206(b)(1)" in draft.text
+    with pytest.raises(AppealError, match="not to the agency's thread"):
+        _send(sessions, settings, rid, "2025-06-05")
+    assert _outbox(sessions, rid, "appeal") == [] and _appeal(sessions, rid).state == "offered"
