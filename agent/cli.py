@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "agent.commands.corrections",
     "agent.commands.deadlines",
     "agent.commands.followups",
+    "agent.commands.appeal",
     "agent.commands.outbox",
     "agent.commands.links",
     "agent.commands.digest",

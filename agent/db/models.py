@@ -379,3 +379,32 @@ class DaemonState(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime(), server_default=func.now(), default=func.now(), onupdate=func.now()
     )
+
+
+class Appeal(Base):
+    """An administrative appeal of one decision: offered on a denial, filed through the outbox, answered or late.
+
+    The dates are the law's (rules/statutes `[appeal]`), computed once when the row is written, so the scan
+    reads due rows only."""
+
+    __tablename__ = "appeals"
+    __table_args__ = (Index("ix_appeals_state_dates", "state", "window_closes", "body_due"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    decision_message_row_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    decision_kind: Mapped[str] = mapped_column(String(20))  # denial | no_records | silence
+    decision_date: Mapped[dt.date] = mapped_column(Date)
+    window_closes: Mapped[dt.date | None] = mapped_column(Date)  # None: the law fixes no window
+    # offered -> filed -> answered | overdue; offered -> expired (window passed) | declined | superseded (a later decision)
+    state: Mapped[str] = mapped_column(String(16), default="offered", index=True)
+    reminded_on: Mapped[dt.date | None] = mapped_column(Date)  # the window reminder went to review
+    filed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    message_id: Mapped[str | None] = mapped_column(String(500))
+    body_due: Mapped[dt.date | None] = mapped_column(Date)  # None: the law fixes no period for the body
+    followups_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_followup_on: Mapped[dt.date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(32))  # the label of the body's answer
+    answer_message_row_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    created_at: Mapped[dt.datetime] = _now()

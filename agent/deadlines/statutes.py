@@ -46,6 +46,31 @@ class Extension:
 
 
 @dataclass(frozen=True)
+class Appeal:
+    """The administrative appeal (or review) the law gives after a denial; `exists = False` says there is none.
+
+    0 days means the law fixes no number: no window to remind about, or no deadline to chase the body by."""
+
+    exists: bool
+    to_whom: str = ""
+    days_to_appeal: int = 0
+    day_type: DayType = "calendar"
+    body_days: int = 0
+    body_day_type: DayType = "business"
+    citation: str = ""
+    verified: bool = False
+    note: str = ""
+    source: str = ""
+    # False when the appeal is filed with another body (a commission, the Attorney General): it cannot go
+    # in the agency's thread, so the agent drafts it and the operator files it there.
+    in_thread: bool = True
+
+
+# A statute file without an [appeal] table: nothing is known, so nothing is offered and the reason says so.
+NO_APPEAL_DATA = Appeal(exists=False, verified=False, note="the statute file has no [appeal] table")
+
+
+@dataclass(frozen=True)
 class Statute:
     id: str
     name: str
@@ -60,6 +85,7 @@ class Statute:
     verified: bool = True
     note: str = ""
     source: str = ""
+    appeal: Appeal = NO_APPEAL_DATA
 
 
 @dataclass(frozen=True)
@@ -90,6 +116,20 @@ _TOP: dict[str, tuple[type, bool]] = {
     "verified": (bool, False),
     "note": (str, False),
     "source": (str, False),
+    "appeal": (dict, False),
+}
+_APPEAL: dict[str, tuple[type, bool]] = {
+    "exists": (bool, True),
+    "to_whom": (str, False),
+    "days_to_appeal": (int, False),
+    "day_type": (str, False),
+    "body_days": (int, False),
+    "body_day_type": (str, False),
+    "citation": (str, False),
+    "verified": (bool, True),
+    "note": (str, False),
+    "source": (str, False),
+    "in_thread": (bool, False),
 }
 _EXTENSION: dict[str, tuple[type, bool]] = {
     "days": (int, True),
@@ -98,7 +138,8 @@ _EXTENSION: dict[str, tuple[type, bool]] = {
     "citation": (str, True),
 }
 _ENUMS: dict[str, tuple[str, ...]] = {
-    "day_type": DAY_TYPES, "clock_starts": CLOCK_STARTS, "roll": ROLLS, "clarification": CLARIFIED,
+    "day_type": DAY_TYPES, "body_day_type": DAY_TYPES, "clock_starts": CLOCK_STARTS, "roll": ROLLS,
+    "clarification": CLARIFIED,
 }
 
 
@@ -130,6 +171,7 @@ def parse_statute(data: dict[str, Any], where: str, defaults: Defaults) -> Statu
     _check_table(data, _TOP, where, "", optional)
     ext = data["extension"]
     _check_table(ext, _EXTENSION, where, "extension.", frozenset())
+    appeal = parse_appeal(data["appeal"], where) if "appeal" in data else NO_APPEAL_DATA
     days = data.get("days", defaults.vague_default_days)
     if days == 0 and not vague:
         raise StatuteError(f"{where}: `days` is 0; a statute without fixed days should set vague = true")
@@ -152,6 +194,32 @@ def parse_statute(data: dict[str, Any], where: str, defaults: Defaults) -> Statu
         verified=data.get("verified", True),
         note=data.get("note", ""),
         source=data.get("source", ""),
+        appeal=appeal,
+    )
+
+
+def parse_appeal(table: dict[str, Any], where: str) -> Appeal:
+    """Validate the [appeal] table: an appeal that exists must say to whom and under which section."""
+    _check_table(table, _APPEAL, where, "appeal.", frozenset())
+    exists = table["exists"]
+    if exists:
+        for key in ("to_whom", "citation"):
+            if not table.get(key):
+                raise StatuteError(f"{where}: `appeal.{key}` is required when `appeal.exists` = true")
+    elif not table.get("note"):
+        raise StatuteError(f"{where}: `appeal.note` must say why there is no appeal (what the requester can do)")
+    return Appeal(
+        exists=exists,
+        to_whom=table.get("to_whom", ""),
+        days_to_appeal=table.get("days_to_appeal", 0),
+        day_type=cast(DayType, table.get("day_type", "calendar")),
+        body_days=table.get("body_days", 0),
+        body_day_type=cast(DayType, table.get("body_day_type", "business")),
+        citation=table.get("citation", ""),
+        verified=table["verified"],
+        note=table.get("note", ""),
+        source=table.get("source", ""),
+        in_thread=table.get("in_thread", True),
     )
 
 

@@ -7,8 +7,10 @@ from pathlib import Path
 
 from agent.compose.answers import check_answer_templates
 from agent.compose.followup import FollowupFacts, compose_followup
+from agent.compose.render import render
 from agent.compose.withdrawal import WithdrawalFacts, compose_withdrawal
 from agent.config import IdentitySettings
+from agent.followups.appeal_policy import load_appeal_policy
 from agent.followups.policy import load_policy
 from agent.requests.clock import deadline_tools
 
@@ -50,9 +52,28 @@ def check_rules(rules_dir: Path, *, fresh: bool = False) -> None:
         identity=IdentitySettings(), now=dt.datetime(2000, 2, 1, 12, tzinfo=dt.timezone.utc), rules_dir=Path(rules_dir),
     )
     check_answer_templates(Path(rules_dir))
+    _check_appeal_templates(Path(rules_dir), fresh=fresh)
+
+
+def _check_appeal_templates(rules_dir: Path, *, fresh: bool) -> None:
+    """rules/appeals.toml and both appeal letters, rendered once with sample values (AppealPolicyError, TemplateError)."""
+    appeals = (load_appeal_policy.__wrapped__ if fresh else load_appeal_policy)(rules_dir)
+    common = {
+        "agency_name": "Sample Agency", "reference": "RA-2000-0001", "filed_date": "January 3, 2000",
+        "tracking_number": "A-1", "tracking_numbers": ["A-1", "B-2"], "sender_name": "Records Desk", "signature": "",
+        "to_whom": "the head of the agency", "statute_name": "Sample Act", "appeal_citation": "§ 1",
+        "body_due": "February 1, 2000",
+    }
+    for kind in ("denial", "no_records", "silence"):
+        render(rules_dir, appeals.template, {
+            **common, "decision_kind": kind, "decision_date": "January 10, 2000", "due_date": "January 13, 2000",
+            "grounds": "Sample grounds.",
+        })
+    render(rules_dir, appeals.followup_template, {**common, "appeal_filed": "January 11, 2000", "followup_number": 2})
 
 
 def forget_cached_rules() -> None:
     """After a reload validated the files: the next scan reads the new policy and statutes."""
     load_policy.cache_clear()
+    load_appeal_policy.cache_clear()
     deadline_tools.cache_clear()

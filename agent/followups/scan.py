@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from agent.compose.followup import FollowupFacts, compose_followup
 from agent.config import Settings
 from agent.db.models import Message, Request, ReviewItem, TrackingNumber
+from agent.followups.appeals import scan_appeals
 from agent.followups.policy import STREAK_FLAG, FollowupPolicy, load_policy, should_escalate, streak
 from agent.outbox.queue import enqueue
-from agent.requests import lifecycle
+from agent.requests import appeals, lifecycle
 from agent.requests.clock import statute_for
 from agent.requests.states import AWAITING_AGENCY
 
@@ -30,6 +31,9 @@ class ScanReport:
     escalated: int = 0
     skipped: int = 0  # taken by another daemon between our read and our claim
     errors: tuple[str, ...] = field(default=())
+    # The appeal timer runs in the same tick (agent/followups/appeals.py): window reminders, late-body letters.
+    appeal_reminders: int = 0
+    appeal_followups: int = 0
 
 
 def due_query(today: dt.date, limit: int):  # type: ignore[no-untyped-def]
@@ -88,7 +92,10 @@ def scan_once(
                     _hold(session, request, f"{type(exc).__name__}: {exc}", now, settings)
         if len(rows) < batch_size:
             break
-    return ScanReport(due=due, queued=queued, escalated=escalated, skipped=skipped, errors=tuple(errors))
+    appeal = scan_appeals(sessions, settings, today=today, now=now)
+    return ScanReport(due=due, queued=queued, escalated=escalated, skipped=skipped,
+                      errors=tuple(errors) + appeal.errors, appeal_reminders=appeal.reminders,
+                      appeal_followups=appeal.followups)
 
 
 def _claim(session: Session, request: Request) -> bool:
@@ -130,15 +137,19 @@ def _hold(session: Session, request: Request, problem: str, now: dt.datetime, se
 
 
 def _escalate(session: Session, request: Request, policy: FollowupPolicy, now: dt.datetime, settings: Settings) -> None:
+    # Silence after the last follow-up may be appealed where the law allows it; the offer tracks its window.
+    offered = appeals.offer(session, request, kind="silence", message=None, now=now, rules_dir=settings.rules_path,
+                            review=False)
+    how = f" (`agent appeal send {request.reference}`)" if offered is not None else ""
     session.add(
         ReviewItem(
             kind="escalation",
             request_id=request.id,
             reason=(
                 f"{streak(request)} follow-ups since the last answer and still nothing; "
-                "decide: appeal, call the agency, or close the request"
+                f"decide: appeal{how}, call the agency, or close the request"
             ),
-            suggestions=["appeal", "call", "close"],
+            suggestions=["appeal", "call", "close"] if offered is not None else ["call", "close"],
         )
     )
     lifecycle.fire(

@@ -241,6 +241,9 @@ REVIEW_PRIORITY: dict[str, int] = {
     "send_uncertain": 2,
     "outbox_paused": 2,
     "escalation": 3,
+    "appeal_deadline": 3,  # a legal window is closing
+    "appeal_offer": 3,
+    "appeal_overdue": 3,
     "fee": 4,
     "clarification": 5,
     "portal": 6,

@@ -22,12 +22,14 @@ from agent.operators.queries import NotFound, find_request, suggestions
 from agent.operators.vocab import all_states, is_label
 from agent.pipeline.apply import apply_message
 from agent.pipeline.stage_data import Fee, Understanding
-from agent.requests import lifecycle, states
+from agent.requests import appeals, lifecycle, states
 from agent.requests.states import IllegalTransition
 
 ACTIONS = ("confirm", "dismiss", "relabel", "attach", "set-state", "note", "skip")
 # Items about who sent a message: confirming one vouches for the sender (or the bounce), not for a label.
 _SENDER_ITEMS = frozenset({"unknown_sender", "bounce", "suspect_bounce", "spoof"})
+# An appeal may be filed (agent appeal send) or let pass (dismiss); "confirm" would not say which.
+_APPEAL_ITEMS = frozenset({appeals.OFFER_ITEM, "appeal_deadline"})
 
 
 class ReviewError(ValueError):
@@ -77,6 +79,10 @@ def confirm(session: Session, item_id: int, *, operator: str, now: dt.datetime, 
     item = _open_item(session, item_id)
     message = _message(session, item)
     request = _request(session, item)
+    if item.kind in _APPEAL_ITEMS and request is not None:
+        # Filing an appeal writes to the agency: its own command shows the letter first (agent/commands/appeal.py).
+        raise ReviewError(f"item {item.id}: file the appeal with `agent appeal send {request.reference}`, "
+                          "or dismiss the item to let it pass")
     if item.kind in ("orphan", "spoof") and request is None:
         ref = _top_suggestion(session, item)
         if ref is None:
@@ -118,6 +124,8 @@ def dismiss(session: Session, item_id: int, *, operator: str, now: dt.datetime, 
     request = _request(session, item)
     _event(session, item, "review_dismissed", operator, now, {})
     _decide(item, operator, now)
+    if request is not None and item.kind in _APPEAL_ITEMS:
+        appeals.decline(session, request, operator=operator, now=now)  # no appeal: its window reminder stops too
     if request is not None:
         _leave_review(session, request, operator=operator, now=now, rules_dir=rules_dir)
     return _result(item, "dismiss", request, {})

@@ -11,7 +11,7 @@ from agent.db.models import Event, Message, Request, ReviewItem
 from agent.followups.policy import STREAK_FLAG
 from agent.pipeline.autoapply import DEFAULT_CLOSING_THRESHOLD, Thresholds, decide
 from agent.pipeline.stage_data import Understanding
-from agent.requests import lifecycle, states
+from agent.requests import appeals, lifecycle, states
 from agent.requests.clock import statutory_deadline
 
 DEFAULT_REVIEW_THRESHOLD = 0.6
@@ -216,6 +216,10 @@ def _apply_label(
             message=message, now=now, rules_dir=rules_dir,
         )
     ]
+    # A pending appeal is answered by the body's decision; a fresh denial or no-records finding may be appealed.
+    appeals.note_reply(session, request, message, u.label, u.expected_date, now=now)
+    if u.label in ("denial", "no_records") and request.state in ("rejected", "no_records"):
+        appeals.offer(session, request, kind=u.label, message=message, now=now, rules_dir=rules_dir)
     review_kind = _NEEDS_PERSON.get(u.label)
     if review_kind is not None:
         reason = {

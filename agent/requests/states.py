@@ -18,6 +18,7 @@ STATES: tuple[str, ...] = (
     "withdrawn",
     "needs_review",
     "undeliverable",  # our mail bounced: nobody is reading it until a person fixes the address
+    "appealed",  # we appealed a denial, a disputed no-records finding or silence; the appeal body owes an answer
 )
 
 # The agency owes us an answer: these are the states the follow-up timer may act on.
@@ -26,7 +27,9 @@ AWAITING_AGENCY: tuple[str, ...] = ("sent", "acknowledged", "extended", "partial
 AWAITING_REQUESTER: tuple[str, ...] = ("fee_required", "clarification_needed", "portal", "undeliverable")
 CLOSED: tuple[str, ...] = ("completed", "no_records", "rejected", "withdrawn")
 # States in which an agency reply is expected and can move the request on.
-_OPEN: tuple[str, ...] = AWAITING_AGENCY + AWAITING_REQUESTER + ("needs_review",)
+_OPEN: tuple[str, ...] = AWAITING_AGENCY + AWAITING_REQUESTER + ("needs_review", "appealed")
+# What an appeal may follow: a denial, a no-records finding, or silence (the timer gave up or escalated).
+APPEALABLE: tuple[str, ...] = ("rejected", "no_records", "needs_review") + AWAITING_AGENCY
 
 # What a confident message label does to a request (labels absent here change no state).
 LABEL_TRIGGER: dict[str, str] = {
@@ -57,6 +60,10 @@ _RULES: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (("sent", "acknowledged", "extended", "portal", "needs_review", "fee_required", "clarification_needed"),
      "extension", "extended"),
     (("partial",), "extension", None),
+    # The appeal body acknowledging or taking more time leaves the appeal pending; its decision moves on
+    # through the label rows below (records → completed or partial, upheld → rejected or no_records).
+    (("appealed",), "acknowledgment", None),
+    (("appealed",), "extension", None),
     (_OPEN, "batch", "partial"),
     (_OPEN, "final_records", "completed"),
     (_OPEN, "no_records", "no_records"),
@@ -75,6 +82,7 @@ _RULES: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (("draft", "queued") + _OPEN, "withdraw", "withdrawn"),
     (("queued",) + _OPEN, "close", "completed"),
     (CLOSED, "reopen", "acknowledged"),
+    (APPEALABLE, "appeal", "appealed"),
     (("fee_required", "clarification_needed", "portal", "needs_review", "undeliverable"), "resume", "acknowledged"),
     # Our answers from review: the agency has what it asked of us, and the request waits on it again.
     (("fee_required", "needs_review"), "fee_approved", "acknowledged"),
@@ -129,6 +137,7 @@ TRIGGER_CAUSES: dict[str, frozenset[str]] = {
     "close": frozenset(),
     "reopen": frozenset(),
     "resume": frozenset(),
+    "appeal": frozenset(),  # only a person decides to appeal
     **{trigger: frozenset() for trigger in ANSWER_TRIGGERS},
 }
 

@@ -161,3 +161,28 @@ def test_answers_do_not_fit_where_nothing_was_asked() -> None:
                 states.target(state, trigger)
     with pytest.raises(IllegalTransition):
         states.target("clarification_needed", "fee_approved")
+
+
+@pytest.mark.parametrize("state", ["rejected", "no_records", "needs_review", "sent", "acknowledged", "extended", "partial"])
+def test_a_denial_a_finding_or_silence_may_be_appealed_by_a_person(state: str) -> None:
+    assert states.target(state, "appeal") == "appealed"
+    assert states.cause_may_fire("operator", "appeal")
+    assert not any(states.cause_may_fire(cause, "appeal") for cause in ("message", "timer", "system"))
+
+
+def test_appealed_waits_for_the_body_and_its_decision_moves_the_request() -> None:
+    for state in ("completed", "withdrawn", "draft", "queued", "fee_required"):
+        with pytest.raises(IllegalTransition):
+            states.target(state, "appeal")
+    # Acknowledging or extending the appeal leaves it pending; the request's own timer never mails it.
+    assert states.target("appealed", "acknowledgment") == "appealed"
+    assert states.target("appealed", "extension") == "appealed"
+    assert not states.follows_up("appealed")
+    # The decision on appeal: records, a partial release, or the denial upheld.
+    assert states.target("appealed", "final_records") == "completed"
+    assert states.target("appealed", "batch") == "partial"
+    assert states.target("appealed", "denial") == "rejected"
+    assert states.target("appealed", "no_records") == "no_records"
+    assert states.target("appealed", "withdraw") == "withdrawn"
+    with pytest.raises(IllegalTransition):
+        states.target("appealed", "appeal")  # one appeal at a time
