@@ -79,7 +79,10 @@ def build(tmp_path: Path, sessions: sessionmaker[Session], db_url: str) -> Recor
         first.method, first.sniffed_type, first.pages, first.text = "text", PDF, 2, "Records released, see the link"
         sheet = atts[("<bh-1@beverlyhills.org>", "incident_log.xlsx")]
         sheet.method, sheet.sniffed_type, sheet.pages = "records", XLSX, 3
-        # The second reply's rows stay unread (NULL columns), as rows written before this version.
+        # The second reply's rows unread (NULL columns), as rows written before this version are.
+        for (message_id, _), att in atts.items():
+            if message_id == "<bh-2@beverlyhills.org>":
+                att.method = att.sniffed_type = att.text = att.pages = att.error = att.read_at = None
         bh1 = s.scalars(select(Message).where(Message.message_id == "<bh-1@beverlyhills.org>")).one()
         assert bh1.request_id == world.r_bh
         digest, _ = store.put(BODYCAM)
