@@ -267,7 +267,7 @@ def explanation_view(x: Explanation, zone: Any = "UTC") -> RenderableType:
     return Wrapped(Group(*parts))
 
 
-def health_view(h: Health) -> RenderableType:
+def health_view(h: Health, zone: Any = "UTC") -> RenderableType:
     grid = label_grid()
     now = h.checked_at
     daemon = h.published.get("daemon")
@@ -278,7 +278,7 @@ def health_view(h: Health) -> RenderableType:
         worker = f" ({daemon['worker']})" if daemon.get("worker") else ""
         _add(grid, "daemon", Text.assemble(plain(state, colour), plain(f"{where}{worker}")))
     if h.last_heard:
-        _add(grid, "last heard", f"{h.last_heard.astimezone():%Y-%m-%d %H:%M:%S} ({age(h.last_heard, now)})")
+        _add(grid, "last heard", f"{local_time(h.last_heard, zone, seconds=True)} ({age(h.last_heard, now)})")
     for job in JOBS:
         value = h.published.get(job)
         if not value:
