@@ -10,6 +10,7 @@ import typer
 
 from agent import __version__
 from agent.commands._context import AppContext
+from agent.commands._help import FlagsAsFlags
 from agent.config import config_path_from
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    cls=FlagsAsFlags,
 )
 
 # Command groups in the order they appear in --help. A plain list: no scanning, no import magic.

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 from sqlalchemy import func, select
 
+from agent.operators.screen import FoldingTable
 from agent.commands._context import app_context, err, fail, out
 from agent.db.models import Agency, Request
 from agent.operators.terminal import plain
@@ -83,7 +83,8 @@ def list_(
     if as_json:
         print(json.dumps(rows, indent=2))
         return
-    table = Table("name", "jur.", "emails", "portal", "requests", title=f"{len(rows)} agencies")
+    table = FoldingTable("name", "jur.", "emails", "portal", "requests", keep=("jur.", "requests"),
+                         title=f"{len(rows)} agencies")
     for row in rows:
         # Names as text, never markup: what is shown is what `agency show NAME` finds.
         table.add_row(
@@ -118,13 +119,13 @@ def show(
     if as_json:
         print(json.dumps(data, indent=2))
         return
-    table = Table(show_header=False, title=plain(data["name"]))
+    table = FoldingTable("", "", show_header=False, title=plain(data["name"]))
     for key in ("jurisdiction", "emails", "domains", "portal", "portal_url", "tracking_patterns"):
         value = data[key]
         table.add_row(key, plain(", ".join(value) if isinstance(value, list) else str(value or "")))
     out.print(table)
     if requests:
-        reqs = Table("id", "reference", "state", "next action")
+        reqs = FoldingTable("id", "reference", "state", "next action", keep=("id", "reference", "state"))
         for r in requests:
             reqs.add_row(plain(r.id), plain(r.reference), plain(r.state),
                          plain(r.next_action_date.isoformat() if r.next_action_date else ""))

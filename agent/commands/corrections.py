@@ -10,10 +10,11 @@ from typing import Optional
 
 import typer
 from rich import box
-from rich.table import Table
 from rich.text import Text
 
 from agent.commands._context import app_context, fail, out
+from agent.operators.clock import local_time
+from agent.operators.screen import FoldingTable
 from agent.operators.corrections import CorrectionRow, list_corrections
 from agent.operators.vocab import is_label
 from agent.pipeline.stage_data import LABELS
@@ -58,14 +59,15 @@ def corrections_list(
     if not rows:
         out.print("No corrections yet.")
         return
-    table = Table(box=box.SIMPLE_HEAD)
-    for name in ("id", "when", "operator", "action", "label", "was", "agency", "text"):
-        table.add_column(name, overflow="fold" if name == "text" else "ellipsis")
+    zone = app_context(ctx).settings().schedule.timezone
+    # The text column is a deliberate snippet (the export has it whole); every other cell folds, never cut.
+    table = FoldingTable("id", "when", "operator", "action", "label", "was", "agency", "text",
+                         keep=("id", "label"), box=box.SIMPLE_HEAD)
     for r in rows:
         was = f"{r.previous_label} ({r.previous_confidence:.2f})" if r.previous_confidence is not None else r.previous_label
         table.add_row(
             str(r.id),
-            r.created_at.strftime("%Y-%m-%d %H:%M"),
+            local_time(r.created_at, zone),
             _plain(r.operator),
             r.action,
             r.label,

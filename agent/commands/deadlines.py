@@ -9,8 +9,8 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from agent.operators.screen import FoldingTable
 from agent.deadlines.business_days import load_calendar
 from agent.deadlines.compute import compute_deadline, describe
 from agent.deadlines.statutes import Statute, StatuteError, load_statutes, statute_dir
@@ -86,9 +86,8 @@ def statutes(
     if as_json:
         print(json.dumps([asdict(s) for s in loaded.values()], indent=2, ensure_ascii=False))
         return
-    table = Table(title=f"{len(loaded)} statutes")
-    for column in ("id", "deadline", "extension", "citation", "checked"):
-        table.add_column(column)
+    table = FoldingTable("id", "deadline", "extension", "citation", "checked", keep=("id", "checked"),
+                         title=f"{len(loaded)} statutes")
     for s in loaded.values():
         ext = f"+{s.extension.days} {s.extension.day_type}" if s.extension.days else "none"
         table.add_row(s.id, describe(s), ext, s.citation, "yes" if s.verified else "[yellow]no[/]")

@@ -39,7 +39,8 @@ def digest(
     if send and since is None and until is None:
         outbox = queue_weekly_digest(context.sessions(), settings, now)
         if outbox is None:
-            _say(f"The digest for {week} was already queued (or no operators are configured); nothing to do.")
+            _say(f"The digest for {week} was already queued, no operators are configured, or there is nothing to "
+                 "report yet (a new install mails its first digest after its first activity); nothing to do.")
         else:
             _say(f"Queued the {week} digest as outbox #{outbox.id} for {', '.join(settings.identity.operators)}.")
     elif send:

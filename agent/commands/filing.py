@@ -12,7 +12,6 @@ from typing import Any
 import typer
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -38,6 +37,8 @@ from agent.filing.requests import (
     went_out,
     withdraw,
 )
+from agent.operators.clock import local_time
+from agent.operators.screen import FoldingPanel, FoldingTable, Wrapped, label_grid
 from agent.operators.terminal import plain, printable
 from agent.requests import states
 
@@ -95,14 +96,14 @@ def _request_dict(request: Request) -> dict[str, Any]:
 
 def _preview(request: Request) -> None:
     data = _request_dict(request)
-    head = Table(show_header=False, box=None)
+    head = label_grid()
     for key in ("reference", "state", "agency", "to", "reply_address", "subject", "due_date", "next_action_date"):
         value = data[key]
         if value:
             head.add_row(key, plain(", ".join(value) if isinstance(value, list) else str(value)))
-    out.print(head)
+    out.print(Wrapped(head))
     # Wrapped, not cropped: the operator reads the whole letter before it goes out.
-    out.print(Panel(plain(request.body or ""), title="letter", expand=False), highlight=False, soft_wrap=False)
+    out.print(Wrapped(Panel(plain(request.body or ""), title="letter", expand=False)), highlight=False)
 
 
 # ---------------------------------------------------------------- requests
@@ -219,7 +220,7 @@ def request_withdraw(
 def request_templates(ctx: typer.Context) -> None:
     """List the letter templates and the variables each one needs."""
     rules = app_context(ctx).rules_path()
-    table = Table("template", "variables")
+    table = FoldingTable("template", "variables", keep=("template",))
     for name in list_templates(rules):
         try:
             names = ", ".join(sorted(template_variables(rules, name)))
@@ -264,11 +265,11 @@ def _campaign_agencies(session: Session, agencies_file: Path | None, jurisdictio
 
 def _dry_run(
     agencies: list[Agency], template: str, variables: dict[str, str], settings: Settings, book: StatuteBook
-) -> tuple[Table, Panel]:
+) -> tuple[FoldingTable, FoldingPanel]:
     """Render every letter once before asking: a template or jurisdiction problem stops the campaign before it exists."""
     today = local_date(_now(), settings)
     per_jurisdiction: Counter[tuple[str, str, str]] = Counter()
-    sample: Panel | None = None
+    sample: FoldingPanel | None = None
     for agency in agencies:
         letter = render_letter(
             settings.rules_path, template, agency=AgencyInfo(agency.name, agency.jurisdiction), variables=variables,
@@ -276,8 +277,10 @@ def _dry_run(
         )
         per_jurisdiction[(agency.jurisdiction, letter.citation, letter.due.isoformat())] += 1
         if sample is None:
-            sample = Panel(plain(letter.body), title=plain(f"first letter: {agency.name} — {letter.subject}"), expand=False)
-    table = Table("jurisdiction", "statute", "due if sent today", "agencies")
+            # The agency and subject are long: a title too long for the terminal becomes the panel's first line.
+            sample = FoldingPanel(plain(letter.body), plain(f"first letter: {agency.name} — {letter.subject}"), expand=False)
+    table = FoldingTable("jurisdiction", "statute", "due if sent today", "agencies",
+                         keep=("jurisdiction", "due if sent today", "agencies"))
     for (jur, citation, due), count in sorted(per_jurisdiction.items()):
         table.add_row(plain(jur), plain(citation), plain(due), plain(count))
     assert sample is not None  # there is always at least one agency here
@@ -306,7 +309,7 @@ def campaign_new(
         except TemplateError as exc:
             fail(str(exc), 2)
         if not yes:
-            out.print(sample, highlight=False, soft_wrap=False)
+            out.print(sample, highlight=False)
         out.print(summary)
         no_email = [a.name for a in agencies if not a.emails]
         if no_email:
@@ -362,14 +365,15 @@ def campaign_show(
     if as_json:
         print(json.dumps(roll.as_dict(), indent=2))
         return
-    table = Table("", "requests", title=plain(f"campaign {roll.campaign_id}: {roll.name} ({roll.template})"))
+    table = FoldingTable("", "requests", title=plain(f"campaign {roll.campaign_id}: {roll.name} ({roll.template})"))
     for key in ("total", "queued", "sent", "acknowledged", "extended", "partial", "completed", "no_records", "rejected", "overdue", "needing_review"):
         value = roll.by_state.get("queued", 0) if key == "queued" else getattr(roll, key)
         table.add_row(key.replace("_", " "), str(value))
     out.print(table)
     out.print(plain("by state: " + ", ".join(f"{s} {n}" for s, n in roll.by_state.items())), highlight=False)
     if attention:
-        needs = Table("id", "reference", "agency", "state", "why", title="needs attention")
+        needs = FoldingTable("id", "reference", "agency", "state", "why", keep=("id", "reference", "state"),
+                             title="needs attention")
         for request_id, (reference, agency, state) in attention.items():
             why = " + ".join(w for w, ids in (("overdue", roll.overdue_ids), ("review", roll.review_ids)) if request_id in ids)
             needs.add_row(plain(request_id), plain(reference), plain(agency), plain(state), plain(why))
@@ -382,7 +386,8 @@ def campaign_list(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Every campaign with its template and number of requests."""
-    with app_context(ctx).sessions().begin() as session:
+    app = app_context(ctx)
+    with app.sessions().begin() as session:
         rows = [
             {"id": c.id, "name": c.name, "template": c.template, "requests": n, "created_at": c.created_at.isoformat()}
             for c, n in session.execute(
@@ -392,10 +397,11 @@ def campaign_list(
     if as_json:
         print(json.dumps(rows, indent=2))
         return
-    table = Table("id", "name", "template", "requests", "created", title=f"{len(rows)} campaigns")
+    table = FoldingTable("id", "name", "template", "requests", "created", keep=("id", "requests"),
+                         title=f"{len(rows)} campaigns")
     for row in rows:
         table.add_row(plain(row["id"]), plain(row["name"]), plain(row["template"]), plain(row["requests"]),
-                      plain(str(row["created_at"])[:16]))
+                      plain(local_time(dt.datetime.fromisoformat(str(row["created_at"])), app.settings().schedule.timezone)))
     out.print(table)
 
 

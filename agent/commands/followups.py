@@ -8,8 +8,8 @@ from dataclasses import asdict
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
 
+from agent.operators.screen import FoldingTable
 from agent.operators.terminal import plain
 from agent.operators.ids import MAX_ID
 from agent.commands._context import app_context, fail, out
@@ -86,9 +86,8 @@ def due(
     if as_json:
         print(json.dumps(data))
         return
-    table = Table(title=f"{len(data)} due on or before {day.isoformat()}")
-    for column in ("id", "reference", "state", "next_action_date", "due_date", "promised_date", "followups_sent"):
-        table.add_column(column)
+    table = FoldingTable("id", "reference", "state", "next_action_date", "due_date", "promised_date", "followups_sent",
+                         keep=("id", "reference", "state", "due_date"), title=f"{len(data)} due on or before {day.isoformat()}")
     for item in data:
         table.add_row(*(str(item[c] if item[c] is not None else "") for c in item))
     out.print(table)

@@ -112,7 +112,7 @@ def status_cmd(ctx: typer.Context, as_json: bool = JsonOpt) -> None:
     if as_json:
         print(json.dumps(health.as_json(), indent=2, default=str))
     else:
-        out.print(display.health_view(health))
+        out.print(display.health_view(health, zone=settings.schedule.timezone))
         for problem in health.problems:
             out.print(Text(f"unhealthy: {problem}", style="bold red"))
     if not health.healthy:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 import socket
@@ -10,7 +11,6 @@ from dataclasses import asdict
 from typing import Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from agent.operators.ids import MAX_ID
 from agent.commands._context import app_context, fail, out, row_id
 from agent.db.models import Outbox
+from agent.operators.clock import local_time
+from agent.operators.screen import FoldingTable
 from agent.operators.terminal import plain
 from agent.outbox.send import DrainReport, drain_due
 
@@ -78,7 +80,8 @@ def list_rows(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show outbox rows, newest first."""
-    with app_context(ctx).sessions()() as session:
+    context = app_context(ctx)
+    with context.sessions()() as session:
         query = select(Outbox).order_by(Outbox.id.desc()).limit(limit)
         if state:
             query = query.where(Outbox.state == state)
@@ -102,13 +105,15 @@ def list_rows(
     if as_json:
         print(json.dumps(rows))
         return
-    table = Table(title=f"outbox ({len(rows)} shown)")
-    for column in ("id", "state", "kind", "to", "subject", "attempts", "last_code", "next/sent"):
-        table.add_column(column)
+    zone = context.settings().schedule.timezone
+    table = FoldingTable("id", "state", "kind", "to", "subject", "attempts", "last_code", "next/sent",
+                         keep=("id", "state"), title=f"outbox ({len(rows)} shown)")
     for r in rows:
+        when = r["sent_at"] or r["next_attempt_at"]
         table.add_row(
-            plain(r["id"]), plain(r["state"]), plain(r["kind"]), plain(", ".join(r["to"])), plain(r["subject"][:60]),
-            plain(r["attempts"]), plain(r["last_code"] or ""), plain(r["sent_at"] or r["next_attempt_at"] or ""),
+            plain(r["id"]), plain(r["state"]), plain(r["kind"]), plain(", ".join(r["to"])), plain(r["subject"]),
+            plain(r["attempts"]), plain(r["last_code"] or ""),
+            plain(local_time(dt.datetime.fromisoformat(when), zone) if when else ""),
         )
     out.print(table)
 

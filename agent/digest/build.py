@@ -46,6 +46,8 @@ NOT_AN_ANSWER = frozenset({"auto_reply", "bounce"})
 CHUNK = 500
 BUCKETS = ("done", "waiting", "overdue", "needs_us", "not_filed")
 WEEK = dt.timedelta(days=7)
+# Overdue-before-this-week requests named in the digest, oldest first; a long tail is "and N more".
+OVERDUE_NAMED = 10
 DAY = dt.timedelta(days=1)
 
 
@@ -82,6 +84,7 @@ def build_digest(session: Session, *, since: dt.date, until: dt.date, settings: 
         replies=_replies(week_msgs, by_id, zone),
         became_overdue=_became_overdue(near, since, until),
         still_overdue=_count_still_overdue(session, since),
+        long_overdue=_oldest_overdue(session, since, until),
         due_soon=_due_soon(near, until),
         waiting=_waiting(items, by_id, until, zone),
         received=_received(session, week_msgs, by_id, start, end, zone),
@@ -204,6 +207,20 @@ def _count_still_overdue(session: Session, since: dt.date) -> int:
         .where(Request.state.in_(sorted(AGENCY_OWES)), effective_due_sql() < since)
     )
     return int(n or 0)
+
+
+def _oldest_overdue(session: Session, since: dt.date, until: dt.date, cap: int = OVERDUE_NAMED) -> tuple[Overdue, ...]:
+    """The requests _count_still_overdue counts, oldest due date first, at most `cap` of them (a LIMIT in SQL)."""
+    due = effective_due_sql()
+    rows = _facts(session, _facts_query()
+                  .where(Request.state.in_(sorted(AGENCY_OWES)), due < since)
+                  .order_by(due, Request.reference).limit(cap))
+    named = []
+    for r in rows:
+        when = effective_due(r)
+        if when is not None:
+            named.append(Overdue(r.reference, r.agency, when, (until - when).days, r.state))
+    return tuple(named)
 
 
 def _became_overdue(requests: Iterable[RequestFacts], since: dt.date, until: dt.date) -> tuple[Overdue, ...]:

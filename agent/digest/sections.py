@@ -96,6 +96,8 @@ class Digest:
     replies: tuple[LabelGroup, ...] = ()
     became_overdue: tuple[Overdue, ...] = ()
     still_overdue: int = 0  # overdue before this week and still open
+    # The oldest of those, named (oldest due first, at most build.OVERDUE_NAMED); the rest are "and N more".
+    long_overdue: tuple[Overdue, ...] = ()
     due_soon: tuple[DueSoon, ...] = ()
     waiting: tuple[Waiting, ...] = ()
     received: tuple[Received, ...] = ()
@@ -107,6 +109,11 @@ class Digest:
     @property
     def last_day(self) -> dt.date:
         return self.until - dt.timedelta(days=1)
+
+    @property
+    def overdue_unnamed(self) -> int:
+        """Requests overdue before this week that the digest counts but does not name."""
+        return max(0, self.still_overdue - len(self.long_overdue))
 
     @property
     def reply_count(self) -> int:

@@ -15,6 +15,8 @@ from agent.db.models import Message, Request, ReviewItem
 from agent.operators.clock import local_time
 from agent.operators.explain import Explanation
 from agent.operators.queries import RequestRow, Suggested
+from agent.operators.money import money
+from agent.operators.screen import FoldingPanel, FoldingTable, Wrapped, label_grid
 from agent.operators.terminal import plain
 from agent.operators.status import JOB_TITLES, JOBS, KNOWN, Health, age
 from agent.operators.timeline import EventEntry, MessageEntry, Thread
@@ -31,7 +33,11 @@ STATE_STYLE = {
 }
 
 
-def _add(table: Table, *cells: Any) -> None:
+# Characters of a message shown in a review panel; whole letters are in `agent thread`.
+REVIEW_TEXT = 4000
+
+
+def _add(table: Table | FoldingTable, *cells: Any) -> None:
     """Add a row whose strings are printable text, never markup: agency subjects and names may hold "[...]" or ESC."""
     table.add_row(*(plain(c) if isinstance(c, str) else c for c in cells))
 
@@ -40,14 +46,15 @@ def _d(value: dt.date | None) -> str:
     return value.isoformat() if value else "—"
 
 
-def requests_table(rows: list[RequestRow]) -> Table:
-    # No vertical rules: the width goes to the agency names, which are long and many.
-    table = Table(title=f"{len(rows)} request{'s' if len(rows) != 1 else ''}", title_justify="left",
-                  box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True)
-    # Identifiers and dates never wrap (a broken reference cannot be pasted back); names fold instead.
-    for name in ("reference", "agency", "tracking", "state", "filed", "due", "next action", "last reply"):
-        table.add_column(name, overflow="fold", no_wrap=name not in ("agency", "tracking"),
-                         min_width={"agency": 14, "tracking": 10}.get(name))
+def requests_table(rows: list[RequestRow]) -> FoldingTable:
+    # No vertical rules: the width goes to the agency names, which are long and many. The reference, state and
+    # due date never break while the terminal has room (a broken reference cannot be pasted back); the rest folds.
+    table = FoldingTable(
+        "reference", "agency", "tracking", "state", "filed", "due", "next action", "last reply",
+        keep=("reference", "state", "due"),
+        title=f"{len(rows)} request{'s' if len(rows) != 1 else ''}", title_justify="left",
+        box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True,
+    )
     for r in rows:
         due = plain(_d(r.due))
         if r.days_overdue:
@@ -68,9 +75,7 @@ def requests_table(rows: list[RequestRow]) -> Table:
 
 def thread_view(thread: Thread, *, full: bool, zone: Any) -> RenderableType:
     d = thread.deadlines
-    head = Table.grid(padding=(0, 2))
-    head.add_column(style="bold")
-    head.add_column()
+    head = label_grid()
     _add(head, "request", f"{thread.reference} — {thread.agency}")
     _add(head, "state", plain(thread.state, style=STATE_STYLE.get(thread.state, "")))
     if thread.subject:
@@ -91,10 +96,10 @@ def thread_view(thread: Thread, *, full: bool, zone: Any) -> RenderableType:
         parts.append(Panel(plain(thread.letter), title="our request as filed", title_align="left", border_style="blue"))
     for entry in thread.entries:
         parts.append(_message_panel(entry, zone) if isinstance(entry, MessageEntry) else _event_line(entry, zone))
-    return Group(*parts)
+    return Wrapped(Group(*parts))
 
 
-def _message_panel(m: MessageEntry, zone: Any) -> Panel:
+def _message_panel(m: MessageEntry, zone: Any) -> FoldingPanel:
     arrow = "→ out" if m.direction == "out" else "← in"
     title = plain(f"#{m.id} {local_time(m.at, zone)} {arrow} {m.from_addr}")
     if m.label:
@@ -119,7 +124,7 @@ def _message_panel(m: MessageEntry, zone: Any) -> Panel:
     for line in _facts_lines(m.facts):
         body.append(plain(line, style="dim cyan"))
     style = "blue" if m.direction == "out" else ("yellow" if m.status in ("review", "orphan") else "white")
-    return Panel(Group(*body), title=title, title_align="left", border_style=style)
+    return FoldingPanel(Group(*body), title, title_align="left", border_style=style)
 
 
 def _reading_note(method: str | None, chars: int, error: str | None) -> str:
@@ -141,11 +146,15 @@ def _facts_lines(facts: dict[str, Any]) -> list[str]:
         lines.append(f"expects an answer by {facts['expected_date']}")
     if facts.get("tracking_numbers"):
         lines.append("tracking " + ", ".join(map(str, facts["tracking_numbers"])))
-    for fee in facts.get("fees") or []:
-        if isinstance(fee, dict):
-            lines.append(f"{fee.get('kind', 'fee')} {fee.get('amount')} {fee.get('currency', 'USD')}")
+    lines += _fee_lines(facts)
     lines += [f"link {link}" for link in facts.get("links") or []]
     return lines
+
+
+def _fee_lines(facts: dict[str, Any]) -> list[str]:
+    """Each fee the agency named, as "deposit $45.00"."""
+    return [f"{fee.get('kind') or 'fee'} {money(fee.get('amount'), fee.get('currency'))}"
+            for fee in facts.get("fees") or [] if isinstance(fee, dict)]
 
 
 def _event_line(e: EventEntry, zone: Any) -> Text:
@@ -160,10 +169,10 @@ def _event_line(e: EventEntry, zone: Any) -> Text:
 
 def review_table(
     items: list[ReviewItem], requests: dict[int, Request], messages: dict[int, Message], zone: Any = "UTC"
-) -> Table:
-    table = Table(title=f"{len(items)} item{'s' if len(items) != 1 else ''} to review", title_justify="left")
-    for name in ("item", "kind", "state", "since", "request", "message", "reason"):
-        table.add_column(name, overflow="fold", no_wrap=name == "since")
+) -> FoldingTable:
+    table = FoldingTable("item", "kind", "state", "since", "request", "message", "reason",
+                         keep=("item", "state", "request"),
+                         title=f"{len(items)} item{'s' if len(items) != 1 else ''} to review", title_justify="left")
     for i in items:
         req = requests.get(i.request_id or -1)
         msg = messages.get(i.message_row_id or -1)
@@ -186,10 +195,8 @@ def review_item_view(
     position: str,
     ranked: tuple[Suggested, ...],
     zone: Any = "UTC",
-) -> Panel:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
+) -> RenderableType:
+    grid = label_grid()
     _add(grid, "kind", item.kind)
     _add(grid, "why", item.reason or "—")
     _add(grid, "since", local_time(item.created_at, zone))
@@ -199,9 +206,14 @@ def review_item_view(
         _add(grid, "dated", local_time(message.sent_date or message.received_at, zone))
         conf = f" {message.confidence:.2f}" if message.confidence is not None else ""
         _add(grid, "label", f"{message.label or '—'}{conf}")
+        for line in _fee_lines(message.facts or {}):
+            _add(grid, "fee", line)
         text = (message.cleaned_text or "").strip()
         if text:
-            _add(grid, "text", text if len(text) < 800 else text[:800] + " …")
+            # Enough to decide on (a fee letter, a question); a longer letter says where the rest is.
+            rest = len(text) - REVIEW_TEXT
+            _add(grid, "text", text if rest <= 0 else f"{text[:REVIEW_TEXT]} … ({rest} more characters: "
+                                                     f"`agent explain {message.id}` or `agent thread`)")
     options = [str(o) for o in item.suggestions or [] if isinstance(o, str)]
     if options:
         # Escalations offer courses of action; a low-confidence item offers the label it guessed.
@@ -209,13 +221,11 @@ def review_item_view(
     for rank, s in enumerate(ranked, 1):
         score = f" (score {s.score:g})" if s.score is not None else ""
         _add(grid, "suggest" if rank == 1 else "", f"{rank}. {s.reference}{score} {'; '.join(s.reasons)}".rstrip())
-    return Panel(grid, title=f"review item {item.id} ({position})", title_align="left")
+    return Wrapped(Panel(grid, title=f"review item {item.id} ({position})", title_align="left"))
 
 
 def explanation_view(x: Explanation, zone: Any = "UTC") -> RenderableType:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
+    grid = label_grid()
     _add(grid, "message", f"#{x.id} {x.message_id or '(no Message-ID)'}")
     _add(grid, "from", x.from_addr or "—")
     if x.sent_date is not None:
@@ -230,9 +240,8 @@ def explanation_view(x: Explanation, zone: Any = "UTC") -> RenderableType:
     parts: list[RenderableType] = [grid]
     if x.evidence:
         weights = any(e.weight is not None for e in x.evidence)
-        ev = Table(title="why it matched", title_justify="left")
-        for col in ("evidence", "request", *(("weight",) if weights else ()), "detail"):
-            ev.add_column(col, overflow="fold")
+        ev = FoldingTable("evidence", "request", *(("weight",) if weights else ()), "detail",
+                          keep=("request",), title="why it matched", title_justify="left")
         for e in x.evidence:
             w = (f"{e.weight:.2f}" if e.weight is not None else "",) if weights else ()
             _add(ev, e.kind, e.value, *w, e.note)
@@ -243,9 +252,8 @@ def explanation_view(x: Explanation, zone: Any = "UTC") -> RenderableType:
         parts.append(plain("why this label: rules " + ", ".join(r.rule for r in x.rules) + " fired"))
     elif x.rules:
         misses = any(not r.hit for r in x.rules)
-        rules = Table(title="why this label", title_justify="left")
-        for col in ("rule", *(("fired",) if misses else ()), "argues for", "weight", "matcher / note"):
-            rules.add_column(col, overflow="fold")
+        rules = FoldingTable("rule", *(("fired",) if misses else ()), "argues for", "weight", "matcher / note",
+                             title="why this label", title_justify="left")
         totals: dict[str, float] = {}
         for r in x.rules:
             if r.hit and r.label and r.weight is not None:
@@ -272,13 +280,11 @@ def explanation_view(x: Explanation, zone: Any = "UTC") -> RenderableType:
         parts.append(plain(f"review {line}", style="yellow"))
     for when, line in zip(x.event_times, x.events):
         parts.append(plain(f"event {local_time(when, zone) + ' ' if when else ''}{line}", style="dim"))
-    return Group(*parts)
+    return Wrapped(Group(*parts))
 
 
-def health_view(h: Health) -> RenderableType:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
+def health_view(h: Health, zone: Any = "UTC") -> RenderableType:
+    grid = label_grid()
     now = h.checked_at
     daemon = h.published.get("daemon")
     if daemon:
@@ -288,7 +294,7 @@ def health_view(h: Health) -> RenderableType:
         worker = f" ({daemon['worker']})" if daemon.get("worker") else ""
         _add(grid, "daemon", Text.assemble(plain(state, colour), plain(f"{where}{worker}")))
     if h.last_heard:
-        _add(grid, "last heard", f"{h.last_heard.astimezone():%Y-%m-%d %H:%M:%S} ({age(h.last_heard, now)})")
+        _add(grid, "last heard", f"{local_time(h.last_heard, zone, seconds=True)} ({age(h.last_heard, now)})")
     for job in JOBS:
         value = h.published.get(job)
         if not value:
@@ -320,7 +326,7 @@ def health_view(h: Health) -> RenderableType:
         _add(grid, "status file", plain(h.status_file_error, style="red"))
     parts: list[RenderableType] = [grid]
     parts += [plain(n, style="yellow") for n in h.notes]
-    return Group(*parts)
+    return Wrapped(Group(*parts))
 
 
 def _short(value: Any) -> str:
