@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
+from html import unescape
 
 from dateutil import parser as date_parser
 
@@ -273,6 +274,23 @@ def links(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for match in _URL.finditer(text):
         url = match.group(0).rstrip(".,;:!?>*")
+        if url not in out:
+            out.append(url)
+    return tuple(out)
+
+
+# HTML mail's "click here" links keep their target only in the href, which the readable text drops.
+_HREF = re.compile(r"""\bhref\s*=\s*["']?\s*(https?://[^"'\s<>]+)""", re.I)
+MAX_HTML_SCANNED = 500_000
+
+
+def html_links(html: str | None) -> tuple[str, ...]:
+    """Targets of the links in an HTML body (entities decoded), in order, each once; a linear scan of a capped prefix."""
+    if not html:
+        return ()
+    out: list[str] = []
+    for match in _HREF.finditer(html[:MAX_HTML_SCANNED]):
+        url = unescape(match.group(1))
         if url not in out:
             out.append(url)
     return tuple(out)

@@ -163,7 +163,7 @@ def _understand(
         expected_date=promised,
         tracking_numbers=tracking,
         fees=extract.fees(facts_text),
-        links=extract.links(facts_text),
+        links=tuple(dict.fromkeys(extract.links(facts_text) + extract.html_links(msg.html))),
         records_attached=extract.records_attached(facts_text, msg.attachments),
         fingerprints=cleaned.fingerprints,
     )

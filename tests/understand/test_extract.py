@@ -91,3 +91,32 @@ def test_links_and_records_attached():
     assert not extract.records_attached("Please see the attached letter regarding your request.", ())
     pdf = AttachmentInfo("response.pdf", "application/pdf", 10, None, b"%PDF")
     assert extract.records_attached("", (pdf,))
+
+
+def test_html_links_keep_the_targets_that_readable_text_drops():
+    html = (
+        '<p>Your records are ready: <a href="https://app.box.com/s/abc?x=1&amp;y=2">click here</a>.</p>'
+        "<a href='https://agency.nextrequest.com/requests/25-191'>portal</a>"
+        '<a href="mailto:clerk@city.gov">mail</a> <a href="https://app.box.com/s/abc?x=1&amp;y=2">again</a>'
+        '<a href = "javascript:alert(1)">x</a>'
+    )
+    assert extract.html_links(html) == (
+        "https://app.box.com/s/abc?x=1&y=2",
+        "https://agency.nextrequest.com/requests/25-191",
+    )
+    assert extract.html_links(None) == () and extract.html_links("") == ()
+
+
+def test_an_html_only_reply_reports_its_link_targets(understand_rules):
+    from agent.mail.parse import parse
+    from agent.pipeline.stage_data import ThreadContext
+    from agent.pipeline.understand import understand
+
+    raw = (
+        b"From: Clerk <clerk@city.gov>\r\nTo: desk@example.org\r\nSubject: Records released\r\n"
+        b"Message-ID: <h1@city.gov>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        b'<html><body><p>The responsive records are available <a href="https://app.box.com/s/k3y">here</a>.</p>'
+        b"</body></html>\r\n"
+    )
+    understood = understand(parse(raw), ThreadContext(), understand_rules)
+    assert "https://app.box.com/s/k3y" in understood.links
