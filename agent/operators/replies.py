@@ -25,7 +25,7 @@ from agent.filing.requests import withdraw
 from agent.filing.thread import ThreadLetterError, letter_text, queue_thread_letter, thread_facts
 from agent.inbound.process import learn_tracking_numbers
 from agent.operators.clock import as_utc, local_date, local_today
-from agent.operators.review import ActionResult, ReviewError, _event, _open_item, _request, _result
+from agent.operators.review import ActionResult, ReviewError, action_result, item_request, open_item, record_event
 from agent.requests import lifecycle, states
 from agent.requests.clock import calendar_for, statute_for
 
@@ -72,11 +72,11 @@ def quoted_fee(item: ReviewItem) -> str | None:
 
 def item_for(session: Session, item_id: int, action: str) -> tuple[ReviewItem, Request]:
     """The open item and its request, or ReviewError when the item is decided, has no request, or is the wrong kind."""
-    item = _open_item(session, item_id)
+    item = open_item(session, item_id)
     fits = _FITS[action]
     if item.kind not in fits:
         raise ReviewError(f"item {item.id} is a {item.kind} item; {action} answers {' or '.join(fits)} items")
-    request = _request(session, item)
+    request = item_request(session, item)
     if request is None:
         raise ReviewError(f"item {item.id} has no request; attach it first")
     return item, request
@@ -157,8 +157,8 @@ def decline_fee(session: Session, item_id: int, *, operator: str, settings: Sett
         "message_id": done.notice_message_id if done is not None else None,
         "no_notice": done.no_notice if done is not None else "already closed",
     }
-    _event(session, item, "review_answered", operator, now, {"answer": "decline-fee", **detail})
-    return _result(item, "decline-fee", request, detail)
+    record_event(session, item, "review_answered", operator, now, {"answer": "decline-fee", **detail})
+    return action_result(item, "decline-fee", request, detail)
 
 
 def record_portal(session: Session, item_id: int, number: str, *, operator: str, settings: Settings,
@@ -174,9 +174,9 @@ def record_portal(session: Session, item_id: int, number: str, *, operator: str,
         raise ReviewError(f"{number} is already the agency's number for another request; check the number")
     _claim(session, item, operator, now)
     detail = {"tracking_number": number, "note": f"filed through the portal as {number}"}
-    _event(session, item, "review_answered", operator, now, {"answer": "portal", **detail})
+    record_event(session, item, "review_answered", operator, now, {"answer": "portal", **detail})
     _move(session, request, "portal_filed", operator, now, settings, {"review_item": item.id, **detail})
-    return _result(item, "portal", request, detail)
+    return action_result(item, "portal", request, detail)
 
 
 def _answer(
@@ -194,9 +194,9 @@ def _answer(
     info: dict[str, Any] = {**detail, "answer": action, "outbox_id": row.id, "message_id": row.message_id}
     if trigger == "clarified":
         info["clock"] = _clock_after_answer(session, request, item, settings, now)
-    _event(session, item, "review_answered", operator, now, info)
+    record_event(session, item, "review_answered", operator, now, info)
     _move(session, request, trigger, operator, now, settings, {"review_item": item.id, "outbox_id": row.id})
-    return _result(item, action, request, info)
+    return action_result(item, action, request, info)
 
 
 def _claim(session: Session, item: ReviewItem, operator: str, now: dt.datetime) -> None:

@@ -76,9 +76,9 @@ def load_item(session: Session, item_id: int) -> ReviewItem:
 
 def confirm(session: Session, item_id: int, *, operator: str, now: dt.datetime, rules_dir: Path) -> ActionResult:
     """Accept what the agent proposed: its label for a doubtful message, its best suggestion for an orphan."""
-    item = _open_item(session, item_id)
+    item = open_item(session, item_id)
     message = _message(session, item)
-    request = _request(session, item)
+    request = item_request(session, item)
     if item.kind in _APPEAL_ITEMS and request is not None:
         # Filing an appeal writes to the agency: its own command shows the letter first (agent/commands/appeal.py).
         raise ReviewError(f"item {item.id}: file the appeal with `agent appeal send {request.reference}`, "
@@ -90,7 +90,7 @@ def confirm(session: Session, item_id: int, *, operator: str, now: dt.datetime, 
         return attach(session, item_id, ref, operator=operator, now=now, rules_dir=rules_dir, action="confirm")
     relabels = item.kind == "low_confidence" and message is not None and bool(message.label) and request is not None
     detail: dict[str, Any] = {"label": message.label} if relabels and message is not None else {}
-    _event(session, item, "review_confirmed", operator, now, detail)
+    record_event(session, item, "review_confirmed", operator, now, detail)
     vouches_label = item.kind not in _SENDER_ITEMS
     if (vouches_label and message is not None and message.label and message.direction == "in"
             and message.kind in (None, "reply")):
@@ -112,7 +112,7 @@ def confirm(session: Session, item_id: int, *, operator: str, now: dt.datetime, 
             _reapply(session, request, message, message.label, 1.0, operator=operator, now=now, rules_dir=rules_dir)
         else:
             _leave_review(session, request, operator=operator, now=now, rules_dir=rules_dir)
-    return _result(item, "confirm", request, detail)
+    return action_result(item, "confirm", request, detail)
 
 
 def dismiss(session: Session, item_id: int, *, operator: str, now: dt.datetime, rules_dir: Path) -> ActionResult:
@@ -120,15 +120,15 @@ def dismiss(session: Session, item_id: int, *, operator: str, now: dt.datetime, 
 
     For an unknown sender or a forged-looking bounce this is "not the agency": the message stays in the
     thread for the record, but it never counts as the agency's words (see agent.pipeline.thread_context)."""
-    item = _open_item(session, item_id)
-    request = _request(session, item)
-    _event(session, item, "review_dismissed", operator, now, {})
+    item = open_item(session, item_id)
+    request = item_request(session, item)
+    record_event(session, item, "review_dismissed", operator, now, {})
     _decide(item, operator, now)
     if request is not None and item.kind in _APPEAL_ITEMS:
         appeals.decline(session, request, operator=operator, now=now)  # no appeal: its window reminder stops too
     if request is not None:
         _leave_review(session, request, operator=operator, now=now, rules_dir=rules_dir)
-    return _result(item, "dismiss", request, {})
+    return action_result(item, "dismiss", request, {})
 
 
 def relabel(
@@ -137,26 +137,26 @@ def relabel(
     """Correct the label of the item's message and let the request follow the corrected label."""
     if not is_label(label):
         raise ReviewError(f"unknown label {label!r}")
-    item = _open_item(session, item_id)
+    item = open_item(session, item_id)
     message = _message(session, item)
     if message is None:
         raise ReviewError(f"item {item.id} has no message to relabel")
     detail = {"from_label": message.label, "to_label": label, "from_confidence": message.confidence}
-    request = _request(session, item)
+    request = item_request(session, item)
     corrections.record(
         session, message, label=label, previous_label=message.label, previous_confidence=message.confidence,
         action="relabel", operator=operator, agency_id=request.agency_id if request is not None else None, now=now,
     )
     message.label = label
     message.confidence = 1.0
-    _event(session, item, "review_relabel", operator, now, detail)
+    record_event(session, item, "review_relabel", operator, now, detail)
     if request is None:
         # An orphan keeps waiting for a request; the corrected label applies when it is attached.
-        return _result(item, "relabel", None, detail)
+        return action_result(item, "relabel", None, detail)
     message.status = "processed"
     _decide(item, operator, now)
     _reapply(session, request, message, label, 1.0, operator=operator, now=now, rules_dir=rules_dir)
-    return _result(item, "relabel", request, detail)
+    return action_result(item, "relabel", request, detail)
 
 
 def attach(
@@ -170,7 +170,7 @@ def attach(
     action: str = "attach",
 ) -> ActionResult:
     """File an orphan (or mis-matched) message under a request, then let its label act there."""
-    item = _open_item(session, item_id)
+    item = open_item(session, item_id)
     message = _message(session, item)
     if message is None:
         raise ReviewError(f"item {item.id} has no message to attach")
@@ -183,13 +183,13 @@ def attach(
     ]
     item.request_id = request.id
     session.flush()
-    _event(session, item, "review_confirmed" if action == "confirm" else "review_attach", operator, now, detail)
+    record_event(session, item, "review_confirmed" if action == "confirm" else "review_attach", operator, now, detail)
     _decide(item, operator, now)
     if message.label:
         # The operator vouched for the request, not the label: a doubtful label still goes to review.
         _reapply(session, request, message, message.label, message.confidence, operator=operator, now=now,
                  rules_dir=rules_dir)
-    return _result(item, action, request, detail)
+    return action_result(item, action, request, detail)
 
 
 def set_state(
@@ -208,22 +208,22 @@ def set_state(
     (the usual case: a fee we decline to pay) and mail still queued is cancelled."""
     if state not in all_states():
         raise ReviewError(f"unknown state {state!r} (one of: {', '.join(all_states())})")
-    item = _open_item(session, item_id)
-    request = _request(session, item)
+    item = open_item(session, item_id)
+    request = item_request(session, item)
     if request is None:
         raise ReviewError(f"item {item.id} has no request; attach it first")
     detail: dict[str, Any] = {"from_state": request.state, "to_state": state}
-    _event(session, item, "review_set_state", operator, now, detail)
+    record_event(session, item, "review_set_state", operator, now, detail)
     _decide(item, operator, now)
     if state == "withdrawn" and settings is not None and states.can(request.state, "withdraw"):
         done = withdraw(session, request, settings=settings, actor=operator, reason=f"review item {item.id}",
                         now=now, rules_dir=rules_dir)
         if done is not None:
             detail = {**detail, "withdrawal_notice_outbox_id": done.notice_id, "no_notice": done.no_notice}
-        return _result(item, "set-state", request, detail)
+        return action_result(item, "set-state", request, detail)
     change_state(session, request, state, operator=operator, detail={"review_item": item.id}, now=now,
                  rules_dir=rules_dir)
-    return _result(item, "set-state", request, detail)
+    return action_result(item, "set-state", request, detail)
 
 
 def note(session: Session, item_id: int, text: str, *, operator: str, now: dt.datetime) -> ActionResult:
@@ -233,16 +233,16 @@ def note(session: Session, item_id: int, text: str, *, operator: str, now: dt.da
         raise ReviewError("a note needs some text")
     item = load_item(session, item_id)
     detail = {"text": text}
-    _event(session, item, "note", operator, now, detail)
-    return _result(item, "note", _request(session, item), detail)
+    record_event(session, item, "note", operator, now, detail)
+    return action_result(item, "note", item_request(session, item), detail)
 
 
 def skip(session: Session, item_id: int, *, operator: str, now: dt.datetime) -> ActionResult:
     """Not now: the item goes to the back of the queue, after every open one."""
-    item = _open_item(session, item_id)
+    item = open_item(session, item_id)
     item.state = "skipped"
-    _event(session, item, "review_skip", operator, now, {})
-    return _result(item, "skip", _request(session, item), {})
+    record_event(session, item, "review_skip", operator, now, {})
+    return action_result(item, "skip", item_request(session, item), {})
 
 
 def change_state(
@@ -384,7 +384,8 @@ def _fees(stored: object) -> list[Fee]:
     return fees
 
 
-def _open_item(session: Session, item_id: int) -> ReviewItem:
+def open_item(session: Session, item_id: int) -> ReviewItem:
+    """The item, if nobody decided it yet: every action (here and in replies.py) starts from this check."""
     item = load_item(session, item_id)
     if item.state == "done":
         raise ReviewError(f"item {item.id} was already decided by {item.resolved_by or 'someone'}")
@@ -395,7 +396,8 @@ def _message(session: Session, item: ReviewItem) -> Message | None:
     return session.get(Message, item.message_row_id) if item.message_row_id else None
 
 
-def _request(session: Session, item: ReviewItem) -> Request | None:
+def item_request(session: Session, item: ReviewItem) -> Request | None:
+    """The request an item is about: its own, or its message's."""
     if item.request_id:
         return session.get(Request, item.request_id)
     message = _message(session, item)
@@ -409,7 +411,8 @@ def _top_suggestion(session: Session, item: ReviewItem) -> str | None:
     return ranked[0].reference if ranked else None
 
 
-def _event(session: Session, item: ReviewItem, kind: str, operator: str, now: dt.datetime, detail: dict[str, Any]) -> None:
+def record_event(session: Session, item: ReviewItem, kind: str, operator: str, now: dt.datetime, detail: dict[str, Any]) -> None:
+    """The operator's decision in the request's history (cause "operator", their name)."""
     request_id = item.request_id
     if request_id is None and item.message_row_id:
         message = session.get(Message, item.message_row_id)
@@ -434,7 +437,7 @@ def _decide(item: ReviewItem, operator: str, now: dt.datetime) -> None:
     item.resolved_at = now
 
 
-def _result(item: ReviewItem, action: str, request: Request | None, detail: dict[str, Any]) -> ActionResult:
+def action_result(item: ReviewItem, action: str, request: Request | None, detail: dict[str, Any]) -> ActionResult:
     return ActionResult(
         item.id, action, item.state, request.reference if request else None, request.state if request else None, detail
     )
