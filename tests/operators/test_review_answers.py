@@ -34,9 +34,19 @@ _serial = itertools.count(1)
 
 
 @pytest.fixture
-def desk(tmp_path: Path, db_url: str, smtp_server: Any, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """A configured agent (on SQLite and on PostgreSQL) with the CA and federal agencies, a sessionmaker on its
-    database, and a CLI runner."""
+def desk(tmp_path: Path, sqlite_url: str, smtp_server: Any, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A configured agent on SQLite; the paths whose guarantees rest on the database run on both (desk_any)."""
+    yield from _desk(tmp_path, sqlite_url, smtp_server, monkeypatch)
+
+
+@pytest.fixture
+def desk_any(tmp_path: Path, db_url: str, smtp_server: Any, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The same on SQLite and on PostgreSQL."""
+    yield from _desk(tmp_path, db_url, smtp_server, monkeypatch)
+
+
+def _desk(tmp_path: Path, db_url: str, smtp_server: Any, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A configured agent with the CA and federal agencies, a sessionmaker on its database, and a CLI runner."""
     monkeypatch.setenv("USER", "dana")
     config = tmp_path / "config.toml"
     config.write_text(
@@ -129,31 +139,31 @@ def _one_reply(desk, smtp_server, request_id: int, in_reply_to: str):  # type: i
 WHEN = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)
 
 
-def test_approve_fee_up_to_an_amount_sends_one_letter_and_waits_for_records(desk, smtp_server) -> None:
-    request_id = _filed(desk)
-    item_id, asked = _agency_writes(desk, request_id, "fee", when=WHEN, tracking="PRR-25-0042",
+def test_approve_fee_up_to_an_amount_sends_one_letter_and_waits_for_records(desk_any, smtp_server) -> None:
+    request_id = _filed(desk_any)
+    item_id, asked = _agency_writes(desk_any, request_id, "fee", when=WHEN, tracking="PRR-25-0042",
                                     fees=(Fee(amount=37.5, kind="estimate"),))
-    assert _state(desk, request_id).state == "fee_required"
+    assert _state(desk_any, request_id).state == "fee_required"
 
-    done = desk("review", "approve-fee", str(item_id), "--up-to", "50", "--yes")
+    done = desk_any("review", "approve-fee", str(item_id), "--up-to", "50", "--yes")
     assert done.exit_code == 0, done.output
     assert f"item {item_id}: approve-fee → done" in done.output and "is now acknowledged" in done.output
 
-    msg = _one_reply(desk, smtp_server, request_id, asked)
+    msg = _one_reply(desk_any, smtp_server, request_id, asked)
     body = msg.get_content()
-    assert "$50.00" in body and "$37.50" in body and "PRR-25-0042" in body and _state(desk, request_id).reference in body
-    item = _item(desk, item_id)
+    assert "$50.00" in body and "$37.50" in body and "PRR-25-0042" in body and _state(desk_any, request_id).reference in body
+    item = _item(desk_any, item_id)
     assert item.state == "done" and item.resolved_by == "dana"
-    assert _state(desk, request_id).state == "acknowledged"
-    with desk.sessions() as session:
+    assert _state(desk_any, request_id).state == "acknowledged"
+    with desk_any.sessions() as session:
         answered = session.scalars(select(Event).where(Event.kind == "review_answered")).one()
         assert answered.actor == "dana" and answered.detail["up_to"] == "50" and answered.detail["outbox_id"]
         moved = session.scalars(select(Event).where(Event.to_state == "acknowledged")).one()
         assert moved.detail["trigger"] == "fee_approved" and moved.cause == "operator"
 
-    again = desk("review", "approve-fee", str(item_id), "--up-to", "50", "--yes")
+    again = desk_any("review", "approve-fee", str(item_id), "--up-to", "50", "--yes")
     assert again.exit_code == 1 and "already decided by dana" in again.output
-    desk("outbox", "send", "--once")
+    desk_any("outbox", "send", "--once")
     assert len(_letters(smtp_server)) == 1
 
 
@@ -293,28 +303,28 @@ def test_portal_number_is_learned_and_no_letter_goes(desk, smtp_server) -> None:
     assert _letters(smtp_server) == []
 
 
-def test_a_crash_before_the_commit_queues_nothing_and_the_retry_sends_once(desk, smtp_server, monkeypatch) -> None:
+def test_a_crash_before_the_commit_queues_nothing_and_the_retry_sends_once(desk_any, smtp_server, monkeypatch) -> None:
     from agent.operators import replies
 
-    request_id = _filed(desk)
-    item_id, asked = _agency_writes(desk, request_id, "fee", when=WHEN, fees=(Fee(amount=20.0),))
+    request_id = _filed(desk_any)
+    item_id, asked = _agency_writes(desk_any, request_id, "fee", when=WHEN, fees=(Fee(amount=20.0),))
 
     def crash(*args: object, **kwargs: object) -> None:
         raise SystemExit(9)  # the process dies after the letter was composed and queued in the transaction
 
     monkeypatch.setattr(replies, "_move", crash)
-    died = desk("review", "approve-fee", str(item_id), "--up-to", "25", "--yes")
+    died = desk_any("review", "approve-fee", str(item_id), "--up-to", "25", "--yes")
     assert died.exit_code == 9
-    with desk.sessions() as session:
+    with desk_any.sessions() as session:
         assert session.scalars(select(Outbox).where(Outbox.kind == "reply")).all() == []
-    assert _item(desk, item_id).state == "open"
+    assert _item(desk_any, item_id).state == "open"
     monkeypatch.undo()
-    desk("outbox", "send", "--once")
+    desk_any("outbox", "send", "--once")
     assert _letters(smtp_server) == []
 
-    assert desk("review", "approve-fee", str(item_id), "--up-to", "25", "--yes").exit_code == 0
+    assert desk_any("review", "approve-fee", str(item_id), "--up-to", "25", "--yes").exit_code == 0
     # After the commit the process may die at once: the row is there, and every later pass sends it once.
-    _one_reply(desk, smtp_server, request_id, asked)
+    _one_reply(desk_any, smtp_server, request_id, asked)
 
 
 def test_the_rules_check_renders_every_answer_template(tmp_path: Path) -> None:
