@@ -17,8 +17,9 @@ CLARIFICATION_ANSWER = "clarification_answer.txt.j2"
 CONFIRM_INTEREST = "confirm_interest.txt.j2"
 ANSWER_TEMPLATES: tuple[str, ...] = (FEE_APPROVAL, FEE_INVOICE, FEE_NARROWING, CLARIFICATION_ANSWER, CONFIRM_INTEREST)
 
-# What agent.filing.thread supplies for every thread letter, plus each answer's own variables.
-_SAMPLE: dict[str, Any] = {
+# What agent.filing.thread supplies for every thread letter (ThreadFacts.template_vars), with sample values:
+# the start-up check renders answers, withdrawal notices and appeals with it.
+SAMPLE_THREAD_VARS: dict[str, Any] = {
     "agency_name": "Sample Agency",
     "reference": "RA-2000-0001",
     "filed_date": "January 3, 2000",
@@ -26,6 +27,10 @@ _SAMPLE: dict[str, Any] = {
     "tracking_numbers": ["A-1", "B-2"],
     "sender_name": "Records Desk",
     "signature": "",
+}
+# ... plus each answer's own variables.
+_SAMPLE: dict[str, Any] = {
+    **SAMPLE_THREAD_VARS,
     "quoted": "$37.50",
     "up_to": "$50.00",
     "narrowed": "Only the 2024 records.",

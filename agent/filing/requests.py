@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from agent.compose.message import HeaderInjectionError, build_message, new_message_id
 from agent.compose.variables import VariableError, check_name
-from agent.compose.withdrawal import TEMPLATE as WITHDRAWAL_TEMPLATE
+from agent.compose.withdrawal import WITHDRAWAL_TEMPLATE
 from agent.config import Settings
 from agent.db.models import Agency, Campaign, Message, Outbox, Request
 from agent.filing.letters import RESERVED, AgencyInfo, Letter, StatuteBook, render_letter

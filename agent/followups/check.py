@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from agent.compose.answers import check_answer_templates
+from agent.compose.answers import SAMPLE_THREAD_VARS, check_answer_templates
 from agent.compose.followup import FollowupFacts, compose_followup
 from agent.compose.render import render
-from agent.compose.withdrawal import WithdrawalFacts, compose_withdrawal
+from agent.compose.withdrawal import WITHDRAWAL_TEMPLATE
 from agent.config import IdentitySettings
 from agent.followups.appeal_policy import load_appeal_policy
 from agent.followups.policy import load_policy
@@ -43,14 +43,7 @@ def check_rules(rules_dir: Path, *, fresh: bool = False) -> None:
     )
     # Written by the CLI, not the daemon, but a rules file all the same: a broken edit is found here, not by
     # an operator withdrawing a campaign.
-    compose_withdrawal(
-        WithdrawalFacts(
-            agency_name=sample.agency_name, reference=sample.reference, subject=sample.subject, to=sample.to,
-            reply_to=None, filed_date=sample.filed_date, tracking_numbers=sample.tracking_numbers,
-            thread_ids=sample.thread_ids, reason="Sample reason.",
-        ),
-        identity=IdentitySettings(), now=dt.datetime(2000, 2, 1, 12, tzinfo=dt.timezone.utc), rules_dir=Path(rules_dir),
-    )
+    render(Path(rules_dir), WITHDRAWAL_TEMPLATE, {**SAMPLE_THREAD_VARS, "reason": "Sample reason."})
     check_answer_templates(Path(rules_dir))
     _check_appeal_templates(Path(rules_dir), fresh=fresh)
 
@@ -59,8 +52,7 @@ def _check_appeal_templates(rules_dir: Path, *, fresh: bool) -> None:
     """rules/appeals.toml and both appeal letters, rendered once with sample values (AppealPolicyError, TemplateError)."""
     appeals = (load_appeal_policy.__wrapped__ if fresh else load_appeal_policy)(rules_dir)
     common = {
-        "agency_name": "Sample Agency", "reference": "RA-2000-0001", "filed_date": "January 3, 2000",
-        "tracking_number": "A-1", "tracking_numbers": ["A-1", "B-2"], "sender_name": "Records Desk", "signature": "",
+        **SAMPLE_THREAD_VARS,
         "to_whom": "the head of the agency", "statute_name": "Sample Act", "appeal_citation": "§ 1",
         "body_due": "February 1, 2000",
     }
