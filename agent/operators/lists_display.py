@@ -6,12 +6,12 @@ from typing import Any
 
 from rich import box
 from rich.console import Group, RenderableType
-from rich.table import Table
 
 from agent.documents import sniff
 from agent.operators.clock import local_time
 from agent.operators.messages_list import MessageRow
 from agent.operators.records import RecordFile, RequestRecords, source_line
+from agent.operators.screen import FoldingTable
 from agent.operators.terminal import plain
 
 
@@ -23,23 +23,23 @@ SHORT_TYPES = {
 }
 
 
-def _table(title: str, columns: dict[str, bool]) -> Table:
+def _table(title: RenderableType, columns: dict[str, bool]) -> FoldingTable:
     """A table in the house's list style; `columns` maps each name to whether it may wrap.
 
-    Identifiers and dates never wrap (a broken id cannot be pasted back); free text folds, never crops."""
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1),
-                  collapse_padding=True)
-    for name, wraps in columns.items():
-        table.add_column(name, overflow="fold", no_wrap=not wraps, min_width=10 if wraps else None)
-    return table
+    Identifiers and dates stay whole while the terminal has room for them (a broken id cannot be pasted
+    back); free text folds, never crops (agent.operators.screen)."""
+    return FoldingTable(
+        *columns, keep=[name for name, wraps in columns.items() if not wraps],
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True,
+    )
 
 
-def _add(table: Table, *cells: Any) -> None:
+def _add(table: FoldingTable, *cells: Any) -> None:
     # Mail text is printed as written: never rich markup, controls shown as escapes.
     table.add_row(*(plain(c) if isinstance(c, str) else c for c in cells))
 
 
-def messages_table(rows: list[MessageRow], zone: str) -> Table:
+def messages_table(rows: list[MessageRow], zone: str) -> FoldingTable:
     # Three columns so 80 are enough: when and what state, whose and which label, then the text that folds.
     table = _table(f"{len(rows)} message{'s' if len(rows) != 1 else ''}", {
         "message": False, "request · label": False, "from · subject": True,
@@ -72,8 +72,7 @@ def records_view(groups: list[RequestRecords], zone: str) -> RenderableType:
             parts += [title, plain("  nothing received yet", style="dim")]
         else:
             # Name and source fold; the short columns never wrap, so 80 columns keep all of them.
-            table = _table("", {"role": False, "file · type": True, "size": False, "source": True, "when": False})
-            table.title = title
+            table = _table(title, {"role": False, "file · type": True, "size": False, "source": True, "when": False})
             for f in g.files:
                 pages = f"\n{f.pages} page{'s' if f.pages != 1 else ''}" if f.pages is not None else ""
                 _add(table, plain(f.role, style="bold" if f.role == "records" else "dim"),
